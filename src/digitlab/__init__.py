@@ -1,0 +1,32 @@
+"""digitlab: neural networks for handwritten digits, from scratch in NumPy.
+
+>>> from digitlab import TwoLayerNet, Trainer
+>>> net = TwoLayerNet(784, 100, 10)
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from digitlab.errors import ConfigError, DataError, DigitlabError, ModelFileError
+from digitlab.modelfile import load, save
+from digitlab.nn import MLP, TwoLayerNet
+from digitlab.train import SGD, History, Trainer
+
+try:
+    __version__ = version("digitlab")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "MLP",
+    "SGD",
+    "ConfigError",
+    "DataError",
+    "DigitlabError",
+    "History",
+    "ModelFileError",
+    "Trainer",
+    "TwoLayerNet",
+    "__version__",
+    "load",
+    "save",
+]

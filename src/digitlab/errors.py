@@ -1,0 +1,25 @@
+"""Typed errors a person can act on.
+
+Every message is one sentence that names the file or the field, what was expected, what was
+found and what to do next. The CLI prints it as one line and exits non-zero, with no traceback.
+"""
+
+
+class DigitlabError(Exception):
+    """Base class of every error digitlab raises on purpose."""
+
+
+class DataError(DigitlabError):
+    """A data set file or folder is missing, truncated, corrupt or of the wrong kind."""
+
+
+class DownloadError(DataError):
+    """A data set could not be downloaded from any mirror."""
+
+
+class ModelFileError(DigitlabError):
+    """A model file is missing, malformed, tampered with or from a newer digitlab."""
+
+
+class ConfigError(DigitlabError):
+    """A setting (network size, learning rate, ...) is out of its valid range."""

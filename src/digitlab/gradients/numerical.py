@@ -1,0 +1,39 @@
+"""Finite-difference gradients of any scalar function of an array, as the book computes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+#: the book's step: small enough for a good central difference, large enough to stay far above
+#: float64 rounding of the loss
+DEFAULT_H = 1e-4
+
+
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = DEFAULT_H
+) -> np.ndarray:
+    """Central difference (f(x + h e_i) - f(x - h e_i)) / 2h for every entry i of x.
+
+    x: an array of any shape, perturbed in place one entry at a time and always restored, even
+    when f raises. Returns an array of x's shape (float64 unless x is float32).
+    """
+    grad = np.zeros_like(x, dtype=np.result_type(x.dtype, np.float32))
+    for index in np.ndindex(x.shape):
+        grad[index] = _central_difference(f, x, index, h)
+    return grad
+
+
+def _central_difference(
+    f: Callable[[np.ndarray], float], x: np.ndarray, index: tuple[int, ...], h: float
+) -> float:
+    original = x[index].copy()
+    try:
+        x[index] = original + h
+        f_plus = f(x)
+        x[index] = original - h
+        f_minus = f(x)
+    finally:
+        x[index] = original
+    return (f_plus - f_minus) / (2 * h)

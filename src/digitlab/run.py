@@ -1,0 +1,125 @@
+"""The main job: train a network on a data set and write the run folder.
+
+A run folder holds `model.npz` (see digitlab.modelfile), `history.json`, `config.json`,
+`loss.png` and `accuracy.png`. The CLI's `digitlab train` is a thin layer over `train_run`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitlab import modelfile, plots
+from digitlab.datasets import Dataset, load_dataset
+from digitlab.errors import ConfigError
+from digitlab.nn import TwoLayerNet
+from digitlab.train import SGD, History, Trainer
+
+#: how pixels become inputs; recorded in every model file so predictions use the same
+NORMALIZATION = {"input": "28x28 grayscale, light digit on dark", "scale": "pixel / 255"}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a run; the defaults reach about 96% on mnist-10k in seconds."""
+
+    data: str = "mnist-10k"
+    hidden: int = 256
+    epochs: int = 20
+    batch_size: int = 100
+    lr: float = 0.5
+    activation: str = "relu"
+    weight_init_std: float | str = "auto"
+    seed: int = 0
+    dtype: str = "float32"
+
+
+@dataclass
+class RunResult:
+    network: TwoLayerNet
+    history: History
+    dataset: Dataset
+    out_dir: Path
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.history.test_acc[-1]
+
+
+def to_inputs(images: np.ndarray, dtype: str | np.dtype = np.float32) -> np.ndarray:
+    """uint8 images (N, 28, 28) -> network inputs (N, 784) in [0, 1] of the given dtype."""
+    x = images.reshape(images.shape[0], -1).astype(dtype)
+    x /= 255
+    return x
+
+
+def prepare_out_dir(out_dir: str | Path) -> Path:
+    """Create the run folder now, so an unwritable path fails before training, not after."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".digitlab-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot write the run to --out {out_dir}: {reason.lower()}; choose a folder you "
+            "can write to."
+        ) from None
+    return out_dir
+
+
+def train_run(
+    config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    progress: bool | None = None,
+    log=print,
+) -> RunResult:
+    """Load the data, train a TwoLayerNet with SGD, and write the run folder."""
+    out_dir = prepare_out_dir(out_dir)
+    dataset = load_dataset(config.data, progress=progress is not False)
+    x_train = to_inputs(dataset.x_train, config.dtype)
+    x_test = to_inputs(dataset.x_test, config.dtype)
+    t_train = dataset.t_train.astype(np.intp)
+    t_test = dataset.t_test.astype(np.intp)
+    network = TwoLayerNet(
+        x_train.shape[1],
+        config.hidden,
+        len(dataset.classes),
+        weight_init_std=config.weight_init_std,
+        activation=config.activation,
+        seed=config.seed,
+        dtype=config.dtype,
+    )
+    if log is not None:
+        log(f"training {network!r} on {dataset!r}, {SGD(config.lr)!r}")
+    trainer = Trainer(
+        network,
+        SGD(config.lr),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        progress=progress,
+        log=log,
+    )
+    history = trainer.fit(x_train, t_train, x_test, t_test)
+
+    modelfile.save(
+        network,
+        out_dir / "model.npz",
+        dataset=dataset.name,
+        classes=list(dataset.classes),
+        normalization=NORMALIZATION,
+        accuracy={"train": history.train_acc[-1], "test": history.test_acc[-1]},
+        training=asdict(config),
+    )
+    history.save(out_dir / "history.json")
+    (out_dir / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
+    plots.plot_loss(history, out_dir / "loss.png")
+    plots.plot_accuracy(history, out_dir / "accuracy.png")
+    return RunResult(network, history, dataset, out_dir)

@@ -1,0 +1,42 @@
+"""The record of a training run: per-step loss, per-epoch accuracies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class History:
+    """What a run measured, appended to as it trains.
+
+    loss: the mini-batch loss of every step; train_acc / test_acc: accuracy after each epoch
+    (test_acc is empty when no test set was given); epoch_loss: mean step loss of each epoch.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    epoch_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    steps_per_epoch: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_acc)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> History:
+        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def __repr__(self) -> str:
+        last = f", test {self.test_acc[-1]:.1%}" if self.test_acc else ""
+        train = f", train {self.train_acc[-1]:.1%}" if self.train_acc else ""
+        return f"History({self.epochs} epochs, {len(self.loss)} steps{train}{last})"

@@ -1,0 +1,127 @@
+"""Mini-batch training: epochs over shuffled batches, a progress bar and a summary per epoch."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from digitlab.errors import ConfigError
+from digitlab.train.history import History
+from digitlab.train.optimizers import SGD
+
+
+class Trainer:
+    """Trains a network (anything with `params` and `loss_and_gradient`, or `gradient` + `loss`).
+
+    Each epoch visits every training sample exactly once, in a fresh random order drawn from the
+    trainer's seeded generator, so the same seed gives the same run.
+
+    Args:
+        network: the network to train, changed in place.
+        optimizer: anything with `update(params, grads)`; default SGD(lr=0.1).
+        epochs: passes over the training set.
+        batch_size: samples per step (the last batch of an epoch may be smaller).
+        seed: seed of the shuffling.
+        progress: show a progress bar per epoch (None: only when writing to a terminal).
+        log: where the one-line summary of each epoch goes (None: nowhere).
+    """
+
+    def __init__(
+        self,
+        network,
+        optimizer=None,
+        *,
+        epochs: int = 10,
+        batch_size: int = 100,
+        seed: int | None = 0,
+        progress: bool | None = None,
+        log: Callable[[str], None] | None = tqdm.write,
+    ) -> None:
+        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ConfigError(f"epochs={epochs!r} must be a whole number >= 1.")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ConfigError(f"batch_size={batch_size!r} must be a whole number >= 1.")
+        self.network = network
+        self.optimizer = optimizer if optimizer is not None else SGD(0.1)
+        self.epochs = int(epochs)
+        self.batch_size = int(batch_size)
+        self.rng = np.random.default_rng(seed)
+        self.progress = progress
+        self.log = log
+        self.history = History()
+
+    def fit(
+        self,
+        x_train: np.ndarray,
+        t_train: np.ndarray,
+        x_test: np.ndarray | None = None,
+        t_test: np.ndarray | None = None,
+    ) -> History:
+        """Train for `epochs` epochs. x: (N, D) float; t: (N,) int labels or (N, C) one-hot.
+
+        Returns the History (also kept as `self.history`), extended if fit is called again.
+        """
+        if x_train.shape[0] != t_train.shape[0]:
+            raise ConfigError(
+                f"x_train has {x_train.shape[0]} samples but t_train has {t_train.shape[0]}."
+            )
+        n = x_train.shape[0]
+        steps = -(-n // self.batch_size)
+        history = self.history
+        history.steps_per_epoch = steps
+        step_fn = _step_function(self.network)
+        first_epoch = history.epochs
+        for epoch in range(first_epoch + 1, first_epoch + self.epochs + 1):
+            start_time = time.perf_counter()
+            order = self.rng.permutation(n)
+            losses = np.empty(steps)
+            bar = tqdm(
+                range(steps),
+                desc=f"epoch {epoch}/{first_epoch + self.epochs}",
+                disable=None if self.progress is None else not self.progress,
+                leave=False,
+                unit="batch",
+            )
+            for step in bar:
+                batch = order[step * self.batch_size : (step + 1) * self.batch_size]
+                loss, grads = step_fn(x_train[batch], t_train[batch])
+                self.optimizer.update(self.network.params, grads)
+                losses[step] = loss
+            history.seconds.append(time.perf_counter() - start_time)
+            history.loss.extend(losses.tolist())
+            history.epoch_loss.append(float(losses.mean()))
+            history.train_acc.append(self.network.accuracy(x_train, t_train))
+            if x_test is not None and t_test is not None:
+                history.test_acc.append(self.network.accuracy(x_test, t_test))
+            if self.log is not None:
+                self.log(self._summary(epoch, first_epoch + self.epochs))
+        return history
+
+    def _summary(self, epoch: int, last_epoch: int) -> str:
+        h = self.history
+        line = f"epoch {epoch}/{last_epoch}  loss {h.epoch_loss[-1]:.4f}"
+        line += f"  train {h.train_acc[-1]:.1%}"
+        if h.test_acc:
+            line += f"  test {h.test_acc[-1]:.1%}"
+        return line
+
+    def __repr__(self) -> str:
+        return (
+            f"Trainer({self.network!r}, {self.optimizer!r}, epochs={self.epochs}, "
+            f"batch_size={self.batch_size})"
+        )
+
+
+def _step_function(network):
+    """loss_and_gradient when the network has it (one pass), else the book's loss + gradient."""
+    if hasattr(network, "loss_and_gradient"):
+        return network.loss_and_gradient
+
+    def step(x: np.ndarray, t: np.ndarray):
+        grads = network.gradient(x, t)
+        return network.loss(x, t), grads
+
+    return step

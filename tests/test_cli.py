@@ -1,0 +1,92 @@
+"""`digitlab train` end to end, and one clear line for every bad argument."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitlab import History, modelfile
+from digitlab.cli import main
+
+
+def test_train_writes_every_promised_file(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["train", "--epochs", "2", "--hidden", "32", "--out", str(out), "--no-progress"])
+    assert code == 0
+    stdout = capsys.readouterr().out
+    assert "epoch 2/2  loss " in stdout and "test accuracy" in stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "accuracy.png",
+        "config.json",
+        "history.json",
+        "loss.png",
+        "model.npz",
+    ]
+    for png in ("loss.png", "accuracy.png"):
+        with Image.open(out / png) as image:
+            image.verify()
+            assert image.format == "PNG"
+    history = History.load(out / "history.json")
+    assert history.epochs == 2 and len(history.loss) == 200
+    network = modelfile.load(out / "model.npz")
+    assert network.sizes == [784, 32, 10]
+    meta = network.metadata
+    assert meta["dataset"] == "mnist-10k"
+    assert meta["accuracy"]["test"] == history.test_acc[-1] > 0.85
+    assert meta["normalization"]["scale"] == "pixel / 255"
+    assert meta["digitlab_version"]
+    assert json.loads((out / "config.json").read_text())["hidden"] == 32
+    with np.load(out / "model.npz", allow_pickle=False) as npz:
+        assert npz["W1"].shape == (784, 32)
+
+
+def test_same_seed_same_model(tmp_path):
+    args = ["train", "--epochs", "1", "--hidden", "16", "--no-progress", "--seed", "3"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    a, b = modelfile.load(tmp_path / "a/model.npz"), modelfile.load(tmp_path / "b/model.npz")
+    assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "phrase"),
+    [
+        (["--epochs", "-1"], 2, "'--epochs': -1 is not in the range x>=1"),
+        (["--lr", "0"], 2, "'--lr'"),
+        (["--batch-size", "abc"], 2, "'abc' is not a valid integer"),
+        (["--data", "/no/such/folder"], 1, "unknown data set '/no/such/folder'"),
+    ],
+)
+def test_bad_arguments_get_one_clear_line(tmp_path, capsys, args, code, phrase):
+    assert main(["train", "--out", str(tmp_path / "run"), *args]) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("digitlab: ")
+    assert phrase in err
+    assert "Traceback" not in err
+
+
+def test_unwritable_out_fails_before_training(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["train", "--out", str(blocker / "run"), "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert "cannot write the run to --out" in captured.err
+    assert "epoch" not in captured.out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[str(Path(sys.executable).with_name("digitlab"))], [sys.executable, "-m", "digitlab"]],
+    ids=["console-script", "python-m"],
+)
+def test_the_command_runs_as_a_program(command):
+    result = subprocess.run([*command, "--version"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert result.stdout.startswith("digitlab, version ")
+    bad = subprocess.run([*command, "train", "--hidden", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("digitlab: ") and "Traceback" not in bad.stderr

@@ -1,0 +1,171 @@
+"""The book's TwoLayerNet: API, backprop against finite differences, one SGD step by hand."""
+
+import math
+
+import numpy as np
+import pytest
+
+from digitlab import MLP, SGD, ConfigError, TwoLayerNet
+from digitlab.gradients import numerical_gradient
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """CS231n's max |a - b| / max(|a| + |b|, tiny)."""
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-300)))
+
+
+def small_batch(n=7, d=6, classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, d)), rng.integers(0, classes, n)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_backprop_equals_finite_differences(activation, one_hot):
+    x, t = small_batch()
+    if one_hot:
+        t = np.eye(4)[t]
+    net = TwoLayerNet(6, 5, 4, weight_init_std=0.8, activation=activation, seed=3)
+    backprop = net.gradient(x, t)
+    numerical = net.numerical_gradient(x, t)
+    assert backprop.keys() == numerical.keys() == {"W1", "b1", "W2", "b2"}
+    for name in backprop:
+        assert relative_error(backprop[name], numerical[name]) < 1e-7, name
+
+
+def test_deeper_mlp_backprop_equals_finite_differences():
+    x, t = small_batch(d=5, classes=3)
+    net = MLP(5, [6, 4], 3, activation="sigmoid", weight_init_std=1.0, seed=1)
+    backprop = net.gradient(x, t)
+    for name, param in net.params.items():
+        numerical = numerical_gradient(lambda _: net.loss(x, t), param)
+        assert relative_error(backprop[name], numerical) < 1e-7, name
+
+
+def test_one_sgd_step_matches_a_step_worked_out_by_hand():
+    # A 2-2-2 sigmoid net, two samples; forward and backward written out in scalars below.
+    net = TwoLayerNet(2, 2, 2, activation="sigmoid", seed=0)
+    W1 = [[0.1, -0.2], [0.3, 0.4]]
+    b1 = [0.05, -0.05]
+    W2 = [[0.5, -0.6], [-0.7, 0.8]]
+    b2 = [0.01, 0.02]
+    net.params["W1"][...] = W1
+    net.params["b1"][...] = b1
+    net.params["W2"][...] = W2
+    net.params["b2"][...] = b2
+    xs = [[1.0, 2.0], [-1.0, 0.5]]
+    ts = [0, 1]
+    lr = 0.5
+
+    dW1 = [[0.0, 0.0], [0.0, 0.0]]
+    db1 = [0.0, 0.0]
+    dW2 = [[0.0, 0.0], [0.0, 0.0]]
+    db2 = [0.0, 0.0]
+    total_loss = 0.0
+    for x, t in zip(xs, ts, strict=True):
+        a = [x[0] * W1[0][j] + x[1] * W1[1][j] + b1[j] for j in range(2)]
+        h = [1 / (1 + math.exp(-v)) for v in a]
+        s = [h[0] * W2[0][k] + h[1] * W2[1][k] + b2[k] for k in range(2)]
+        e = [math.exp(v) for v in s]
+        p = [v / sum(e) for v in e]
+        total_loss += -math.log(p[t])
+        ds = [(p[k] - (1.0 if k == t else 0.0)) / 2 for k in range(2)]  # mean over 2 samples
+        for j in range(2):
+            for k in range(2):
+                dW2[j][k] += h[j] * ds[k]
+        for k in range(2):
+            db2[k] += ds[k]
+        dh = [W2[j][0] * ds[0] + W2[j][1] * ds[1] for j in range(2)]
+        da = [dh[j] * h[j] * (1 - h[j]) for j in range(2)]
+        for i in range(2):
+            for j in range(2):
+                dW1[i][j] += x[i] * da[j]
+        for j in range(2):
+            db1[j] += da[j]
+
+    x_arr, t_arr = np.array(xs), np.array(ts)
+    assert net.loss(x_arr, t_arr) == pytest.approx(total_loss / 2, rel=1e-14)
+    SGD(lr).update(net.params, net.gradient(x_arr, t_arr))
+    expected = {
+        "W1": np.array(W1) - lr * np.array(dW1),
+        "b1": np.array(b1) - lr * np.array(db1),
+        "W2": np.array(W2) - lr * np.array(dW2),
+        "b2": np.array(b2) - lr * np.array(db2),
+    }
+    for name, value in expected.items():
+        np.testing.assert_allclose(net.params[name], value, rtol=1e-13, err_msg=name)
+
+
+def test_book_api_shapes_and_init():
+    net = TwoLayerNet(784, 50, 10, seed=0)
+    assert {k: v.shape for k, v in net.params.items()} == {
+        "W1": (784, 50),
+        "b1": (50,),
+        "W2": (50, 10),
+        "b2": (10,),
+    }
+    assert net.params["W1"].std() == pytest.approx(0.01, rel=0.03)
+    assert abs(net.params["W1"].mean()) < 0.001
+    assert not net.params["b1"].any()
+    assert repr(net) == "TwoLayerNet(784→50→10, relu, float64)"
+
+
+def test_he_and_xavier_scales():
+    relu = TwoLayerNet(400, 300, 10, weight_init_std="auto", seed=0)
+    sig = TwoLayerNet(400, 300, 10, weight_init_std="auto", activation="sigmoid", seed=0)
+    assert relu.params["W1"].std() == pytest.approx(math.sqrt(2 / 400), rel=0.02)
+    assert sig.params["W2"].std() == pytest.approx(math.sqrt(1 / 300), rel=0.05)
+
+
+def test_predict_loss_accuracy():
+    x, t = small_batch(n=50)
+    net = TwoLayerNet(6, 5, 4, weight_init_std=1.0, seed=2)
+    probs = net.predict(x)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    expected = float(np.mean(probs.argmax(axis=1) == t))
+    assert net.accuracy(x, t) == expected
+    assert net.accuracy(x, np.eye(4)[t]) == expected
+    assert net.accuracy(x, t, batch_size=7) == expected
+    # The loss is a mean: the same batch twice has the same loss.
+    assert net.loss(np.vstack([x, x]), np.hstack([t, t])) == pytest.approx(net.loss(x, t))
+    assert net.loss(x, t) == pytest.approx(-np.mean(np.log(probs[np.arange(50), t])))
+
+
+def test_layers_see_replaced_parameters():
+    x, t = small_batch()
+    net = TwoLayerNet(6, 5, 4, seed=0)
+    net.params["W2"] = np.zeros_like(net.params["W2"])
+    net.params["b2"] = np.zeros_like(net.params["b2"])
+    assert net.loss(x, t) == pytest.approx(math.log(4))
+
+
+def test_float32_network_stays_float32():
+    x, t = small_batch()
+    net = TwoLayerNet(6, 5, 4, seed=0, dtype="float32")
+    grads = net.gradient(x.astype(np.float32), t)
+    assert all(g.dtype == np.float32 for g in grads.values())
+    assert all(p.dtype == np.float32 for p in net.params.values())
+
+
+def test_same_seed_same_weights():
+    a, b = TwoLayerNet(6, 5, 4, seed=7), TwoLayerNet(6, 5, 4, seed=7)
+    assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"weight_init_std": -1.0},
+        {"weight_init_std": "nonsense"},
+        {"activation": "softsign"},
+        {"dtype": "int32"},
+    ],
+)
+def test_bad_settings_raise_config_error(kwargs):
+    with pytest.raises(ConfigError):
+        TwoLayerNet(6, 5, 4, **kwargs)
+
+
+def test_bad_sizes_raise_config_error():
+    with pytest.raises(ConfigError, match="positive integers"):
+        TwoLayerNet(6, 0, 4)

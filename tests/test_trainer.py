@@ -1,0 +1,119 @@
+"""The Trainer: every sample once per epoch, seeded, and a run that learns MNIST."""
+
+import numpy as np
+import pytest
+
+from digitlab import SGD, ConfigError, History, Trainer, TwoLayerNet
+
+
+class SpyNetwork:
+    """Records which samples each step sees; its 'gradient' is zero."""
+
+    def __init__(self):
+        self.params = {"w": np.zeros(1)}
+        self.batches = []
+
+    def loss_and_gradient(self, x, t):
+        self.batches.append(x[:, 0].astype(int).tolist())
+        return 1.0, {"w": np.zeros(1)}
+
+    def accuracy(self, x, t):
+        return 0.5
+
+
+def test_every_sample_once_per_epoch_in_a_fresh_order():
+    spy = SpyNetwork()
+    n, batch = 23, 5
+    x = np.arange(n, dtype=float)[:, None]
+    history = Trainer(spy, epochs=3, batch_size=batch, seed=1, progress=False, log=None).fit(
+        x, np.zeros(n, dtype=int)
+    )
+    assert [len(b) for b in spy.batches] == [5, 5, 5, 5, 3] * 3
+    epochs = [[i for b in spy.batches[e * 5 : (e + 1) * 5] for i in b] for e in range(3)]
+    for order in epochs:
+        assert sorted(order) == list(range(n))
+    assert epochs[0] != epochs[1] != epochs[2]
+    assert history.steps_per_epoch == 5 and len(history.loss) == 15 and history.epochs == 3
+
+
+def test_same_seed_same_run_different_seed_different_run():
+    rng = np.random.default_rng(0)
+    x, t = rng.random((60, 8)), rng.integers(0, 3, 60)
+
+    def run(seed):
+        net = TwoLayerNet(8, 6, 3, seed=0)
+        Trainer(net, SGD(0.5), epochs=2, batch_size=7, seed=seed, progress=False, log=None).fit(
+            x, t
+        )
+        return net.params["W1"]
+
+    assert np.array_equal(run(4), run(4))
+    assert not np.array_equal(run(4), run(5))
+
+
+def test_summary_line_per_epoch():
+    rng = np.random.default_rng(0)
+    x, t = rng.random((30, 4)), rng.integers(0, 2, 30)
+    lines = []
+    Trainer(TwoLayerNet(4, 3, 2), epochs=2, progress=False, log=lines.append).fit(x, t, x, t)
+    assert len(lines) == 2
+    assert lines[1].startswith("epoch 2/2  loss ")
+    assert "  train " in lines[1] and "%  test " in lines[1]
+
+
+def test_a_book_style_network_without_loss_and_gradient_trains():
+    class BookNet:
+        def __init__(self):
+            self.inner = TwoLayerNet(4, 3, 2, weight_init_std=0.5, seed=0)
+            self.params = self.inner.params
+
+        def loss(self, x, t):
+            return self.inner.loss(x, t)
+
+        def gradient(self, x, t):
+            return self.inner.gradient(x, t)
+
+        def accuracy(self, x, t):
+            return self.inner.accuracy(x, t)
+
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 4))
+    t = (x[:, 0] > 0.5).astype(int)
+    net = BookNet()
+    history = Trainer(net, SGD(1.0), epochs=30, batch_size=10, progress=False, log=None).fit(x, t)
+    assert history.epoch_loss[-1] < history.epoch_loss[0] * 0.7
+
+
+def test_trains_mnist_10k_above_95_percent(mnist_10k_inputs):
+    x_train, t_train, x_test, t_test = mnist_10k_inputs
+    net = TwoLayerNet(784, 256, 10, weight_init_std="he", seed=0, dtype="float32")
+    history = Trainer(net, SGD(0.5), epochs=20, progress=False, log=None).fit(
+        x_train, t_train, x_test, t_test
+    )
+    assert history.test_acc[-1] >= 0.95
+    assert history.epoch_loss[-1] < history.epoch_loss[0] / 5
+
+
+def test_history_round_trip(tmp_path):
+    h = History(
+        loss=[2.0, 1.5],
+        epoch_loss=[1.75],
+        train_acc=[0.5],
+        test_acc=[0.4],
+        steps_per_epoch=2,
+        seconds=[0.1],
+    )
+    h.save(tmp_path / "h.json")
+    assert History.load(tmp_path / "h.json") == h
+    assert repr(h) == "History(1 epochs, 2 steps, train 50.0%, test 40.0%)"
+
+
+@pytest.mark.parametrize("kwargs", [{"epochs": 0}, {"epochs": -3}, {"batch_size": 0}])
+def test_bad_trainer_settings(kwargs):
+    with pytest.raises(ConfigError):
+        Trainer(TwoLayerNet(4, 3, 2), **kwargs)
+
+
+def test_bad_learning_rate():
+    with pytest.raises(ConfigError, match="learning rate"):
+        SGD(-0.1)
