@@ -25,6 +25,24 @@ def numerical_gradient(
     return grad
 
 
+def sampled_numerical_gradient(
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    count: int,
+    rng: np.random.Generator,
+    h: float = DEFAULT_H,
+) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Central differences at `count` distinct random entries of x (all of them if fewer).
+
+    Returns (index, values): index is a tuple of coordinate arrays, so `x[index]` are the
+    entries and `values[k]` the difference quotient at the k-th. x is restored as above.
+    """
+    chosen = rng.choice(x.size, size=min(count, x.size), replace=False)
+    index = np.unravel_index(np.sort(chosen), x.shape)
+    values = np.array([_central_difference(f, x, point, h) for point in zip(*index, strict=True)])
+    return index, values
+
+
 def _central_difference(
     f: Callable[[np.ndarray], float], x: np.ndarray, index: tuple[int, ...], h: float
 ) -> float:

@@ -20,6 +20,11 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return y
 
 
+def relu(x: np.ndarray) -> np.ndarray:
+    """max(0, x) elementwise, as x * (x > 0): the form the ReLU layer computes."""
+    return x * (x > 0)
+
+
 def log_softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise log of the softmax. scores: (N, C) float -> (N, C), each row's exp sums to 1.
 

@@ -9,9 +9,11 @@ every optimizer and gradient check works on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from digitlab.nn.functional import sigmoid, softmax_cross_entropy
+from digitlab.nn.functional import relu, sigmoid, softmax_cross_entropy
 
 
 class Layer:
@@ -19,6 +21,9 @@ class Layer:
 
     #: names of this layer's entries in the shared params dict
     param_names: tuple[str, ...] = ()
+    #: for a layer whose forward is a fixed elementwise function (an activation), that function;
+    #: it lets fast finite differences push a change of one unit through the layer alone
+    elementwise: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __init__(self) -> None:
         self.grads: dict[str, np.ndarray] = {}
@@ -75,6 +80,8 @@ class Affine(Layer):
 class Sigmoid(Layer):
     """Elementwise logistic function; backward uses y(1 - y) of the cached *output*."""
 
+    elementwise = staticmethod(sigmoid)
+
     def __init__(self) -> None:
         super().__init__()
         self.out: np.ndarray | None = None
@@ -90,6 +97,8 @@ class Sigmoid(Layer):
 
 class ReLU(Layer):
     """max(0, x) elementwise; the gradient passes where x > 0."""
+
+    elementwise = staticmethod(relu)
 
     def __init__(self) -> None:
         super().__init__()

@@ -119,13 +119,19 @@ class MLP:
         return self.loss_and_gradient(x, t)[1]
 
     def numerical_gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
-        """Central differences of the loss, as the book computes them (h = 1e-4)."""
-        from digitlab.gradients import numerical_gradient
+        """Central differences of the loss, as the book computes them (h = 1e-4), for every
+        parameter; from cached values instead of a forward pass per parameter, so 784-100-10
+        takes well under a second (see digitlab.gradients.fast)."""
+        from digitlab.gradients.fast import finite_differences
 
-        return {
-            name: numerical_gradient(lambda _: self.loss(x, t), param)
-            for name, param in self.params.items()
-        }
+        return finite_differences(self, x, t)
+
+    def astype(self, dtype: type | np.dtype | str) -> MLP:
+        """A copy of this network with parameters of another dtype (e.g. float64 to check)."""
+        copy = network_from_config({**self.config(), "dtype": np.dtype(dtype).name})
+        for name, param in self.params.items():
+            copy.params[name][...] = param
+        return copy
 
     # -- description ------------------------------------------------------------------------
 
