@@ -90,3 +90,11 @@ def test_the_command_runs_as_a_program(command):
     bad = subprocess.run([*command, "train", "--hidden", "0"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert bad.stderr.startswith("digitlab: ") and "Traceback" not in bad.stderr
+
+
+def test_gradcheck_prints_a_verdict_table(capsys):
+    assert main(["gradcheck", "--hidden", "20", "--samples", "4", "--activation", "sigmoid"]) == 0
+    out = capsys.readouterr().out
+    assert "TwoLayerNet(784→20→10, sigmoid, float64)" in out
+    assert "verdict: backpropagation is correct." in out
+    assert "15,910 partial derivatives" in out

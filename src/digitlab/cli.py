@@ -6,11 +6,13 @@ and a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
+import time
 import warnings
 from datetime import datetime
 from pathlib import Path
 
 import click
+import numpy as np
 
 from digitlab.errors import DigitlabError
 
@@ -105,6 +107,78 @@ def train(data, hidden, epochs, batch_size, lr, activation, seed, out, progress)
         f"test accuracy {result.test_accuracy:.1%}; wrote model.npz, history.json, "
         f"loss.png, accuracy.png to {result.out_dir}"
     )
+
+
+@cli.command()
+@click.option(
+    "--hidden",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Units in the hidden layer.",
+)
+@click.option(
+    "--activation",
+    type=click.Choice(["relu", "sigmoid"]),
+    default="relu",
+    show_default=True,
+    help="Hidden-layer activation.",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Training images in the batch the loss is taken over.",
+)
+@click.option(
+    "--data",
+    default="mnist-10k",
+    show_default=True,
+    help="A data set name or a folder of IDX files.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the initial weights and of the images drawn.",
+)
+def gradcheck(hidden, activation, samples, data, seed) -> None:
+    """Check backpropagation against central differences for every weight.
+
+    Builds a float64 TwoLayerNet (784-HIDDEN-10, He or Xavier init), takes SAMPLES training
+    images, and prints a table per tensor with a verdict. Exit code 1 if a gradient is wrong.
+    """
+    from digitlab.datasets import load_dataset
+    from digitlab.gradients import check
+    from digitlab.nn import TwoLayerNet
+    from digitlab.run import to_inputs
+
+    dataset = load_dataset(data, progress=False)
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(
+        len(dataset.t_train), size=min(samples, len(dataset.t_train)), replace=False
+    )
+    x = to_inputs(dataset.x_train[chosen], np.float64)
+    t = dataset.t_train[chosen].astype(np.intp)
+    network = TwoLayerNet(
+        x.shape[1],
+        hidden,
+        len(dataset.classes),
+        weight_init_std="auto",
+        activation=activation,
+        seed=seed,
+    )
+    start = time.perf_counter()
+    result = check(network, x, t)
+    click.echo(result.table())
+    click.echo(
+        f"({sum(c.checked for c in result.tensors):,} partial derivatives in "
+        f"{time.perf_counter() - start:.2f} s)"
+    )
+    if result.wrong:
+        raise SystemExit(EXIT_ERROR)
 
 
 @cli.group()
