@@ -28,7 +28,7 @@ from digitlab.gradients.numerical import DEFAULT_H, numerical_gradient
 from digitlab.nn.layers import Affine, SoftmaxWithLoss
 
 #: elements of the largest temporary array per chunk of events (float64: 8 bytes each)
-CHUNK_ELEMENTS = 1 << 22
+CHUNK_ELEMENTS = 1 << 20
 
 
 def supports_fast_path(network) -> bool:
@@ -157,18 +157,17 @@ class _Chain:
         next_affine = self.layers[index + 2]
         weight = self.params[next_affine.param_names[0]][units]  # (U, D_next)
         row_change = change[:, :, None] * weight[None]  # (E, U, D_next)
-        return self._rows_loss_change(index + 2, samples, row_change)
+        if index + 2 < len(self.layers) - 1:
+            return self._rows_loss_change(index + 2, samples, row_change)
+        # The scores move by change * weight[unit]; t . that change needs no 3-d array.
+        spread = np.einsum("euc,ec->eu", np.expm1(row_change, out=row_change), self.probs[samples])
+        return np.log1p(spread) - change * (self.targets[samples] @ weight.T)
 
     def _rows_loss_change(
         self, index: int, samples: np.ndarray, row_change: np.ndarray
     ) -> np.ndarray:
-        """Loss change when layer `index`'s output rows move by row_change: (E, U, D) -> (E, U)."""
-        if index == len(self.layers) - 1:
-            p = self.probs[samples][:, None, :]
-            t = self.targets[samples][:, None, :]
-            return np.log1p(np.sum(p * np.expm1(row_change), axis=2)) - np.sum(
-                t * row_change, axis=2
-            )
+        """Loss change when layer `index` (an Affine layer before the last) has its output rows
+        moved by row_change, pushed through the rest of the network: (E, U, D) -> (E, U)."""
         events, units, width = row_change.shape
         rows = (self.inputs[index + 1][samples][:, None, :] + row_change).reshape(-1, width)
         for layer in self.layers[index + 1 :]:
