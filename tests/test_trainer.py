@@ -117,3 +117,36 @@ def test_bad_trainer_settings(kwargs):
 def test_bad_learning_rate():
     with pytest.raises(ConfigError, match="learning rate"):
         SGD(-0.1)
+
+
+def test_callbacks_see_every_step_and_can_stop_the_run():
+    rng = np.random.default_rng(0)
+    x, t = rng.random((50, 4)), rng.integers(0, 2, 50)
+    seen = []
+
+    class Watcher:
+        def on_train_begin(self, trainer):
+            seen.append("begin")
+
+        def on_step_end(self, trainer, step, loss, grads):
+            seen.append(step)
+            assert set(grads) == {"W1", "b1", "W2", "b2"} and loss > 0
+            if step == 7:
+                trainer.stop("step 7 is enough")
+
+        def on_epoch_end(self, trainer, epoch):
+            seen.append(f"epoch {epoch}")
+
+    lines = []
+    trainer = Trainer(
+        TwoLayerNet(4, 3, 2),
+        epochs=5,
+        batch_size=10,
+        progress=False,
+        log=lines.append,
+        callbacks=[Watcher()],
+    )
+    history = trainer.fit(x, t)
+    assert seen == ["begin", 1, 2, 3, 4, 5, "epoch 1", 6, 7, "epoch 2"]
+    assert history.stopped == "step 7 is enough" and len(history.loss) == 7
+    assert history.epochs == 2 and lines[-1] == "stopped: step 7 is enough"

@@ -12,7 +12,8 @@ class History:
     """What a run measured, appended to as it trains.
 
     loss: the mini-batch loss of every step; train_acc / test_acc: accuracy after each epoch
-    (test_acc is empty when no test set was given); epoch_loss: mean step loss of each epoch.
+    (test_acc is empty when no test set was given); epoch_loss: mean step loss of each epoch;
+    seconds: training time of each epoch.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -21,6 +22,8 @@ class History:
     test_acc: list[float] = field(default_factory=list)
     steps_per_epoch: int = 0
     seconds: list[float] = field(default_factory=list)
+    #: why the run ended early (a callback's reason), or None if it ran all its epochs
+    stopped: str | None = None
 
     @property
     def epochs(self) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from digitlab.errors import ConfigError
+from digitlab.train.callbacks import call
 from digitlab.train.history import History
 from digitlab.train.optimizers import SGD
 
@@ -27,6 +28,7 @@ class Trainer:
         seed: seed of the shuffling.
         progress: show a progress bar per epoch (None: only when writing to a terminal).
         log: where the one-line summary of each epoch goes (None: nowhere).
+        callbacks: objects watching the run (see digitlab.train.callbacks).
     """
 
     def __init__(
@@ -39,6 +41,7 @@ class Trainer:
         seed: int | None = 0,
         progress: bool | None = None,
         log: Callable[[str], None] | None = tqdm.write,
+        callbacks: Sequence[object] = (),
     ) -> None:
         if not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ConfigError(f"epochs={epochs!r} must be a whole number >= 1.")
@@ -52,6 +55,12 @@ class Trainer:
         self.progress = progress
         self.log = log
         self.history = History()
+        self.callbacks = list(callbacks)
+        self._stop_reason: str | None = None
+
+    def stop(self, reason: str) -> None:
+        """Ask the run to end after the current step (called by callbacks)."""
+        self._stop_reason = reason
 
     def fit(
         self,
@@ -74,6 +83,8 @@ class Trainer:
         history.steps_per_epoch = steps
         step_fn = _step_function(self.network)
         first_epoch = history.epochs
+        self._stop_reason = None
+        call(self.callbacks, "on_train_begin", self)
         for epoch in range(first_epoch + 1, first_epoch + self.epochs + 1):
             start_time = time.perf_counter()
             order = self.rng.permutation(n)
@@ -90,6 +101,11 @@ class Trainer:
                 loss, grads = step_fn(x_train[batch], t_train[batch])
                 self.optimizer.update(self.network.params, grads)
                 losses[step] = loss
+                call(self.callbacks, "on_step_end", self, len(history.loss) + step + 1, loss, grads)
+                if self._stop_reason is not None:
+                    losses = losses[: step + 1]
+                    break
+            bar.close()
             history.seconds.append(time.perf_counter() - start_time)
             history.loss.extend(losses.tolist())
             history.epoch_loss.append(float(losses.mean()))
@@ -98,6 +114,12 @@ class Trainer:
                 history.test_acc.append(self.network.accuracy(x_test, t_test))
             if self.log is not None:
                 self.log(self._summary(epoch, first_epoch + self.epochs))
+            call(self.callbacks, "on_epoch_end", self, epoch)
+            if self._stop_reason is not None:
+                history.stopped = self._stop_reason
+                if self.log is not None:
+                    self.log(f"stopped: {self._stop_reason}")
+                break
         return history
 
     def _summary(self, epoch: int, last_epoch: int) -> str:
