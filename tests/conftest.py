@@ -1,5 +1,6 @@
 """Fixtures shared by the test modules."""
 
+import json
 import socket
 from pathlib import Path
 
@@ -35,3 +36,37 @@ def mnist_10k_inputs():
         to_inputs(data.x_test),
         data.t_test.astype(np.intp),
     )
+
+
+@pytest.fixture(scope="session")
+def web_network(mnist_10k_inputs):
+    """A 784-64-10 network trained for 3 epochs on mnist-10k (about 95% on the test set)."""
+    from digitlab import SGD, Trainer, TwoLayerNet
+
+    x, t = mnist_10k_inputs[0], mnist_10k_inputs[1]
+    net = TwoLayerNet(784, 64, 10, weight_init_std="he", seed=0, dtype="float32")
+    Trainer(net, SGD(0.5), epochs=3, progress=False, log=None).fit(x, t)
+    net.metadata = {"classes": [str(i) for i in range(10)]}
+    return net
+
+
+@pytest.fixture(scope="session")
+def runs_dir(tmp_path_factory):
+    """A runs folder with one run still training (config.json and history.json, no model)."""
+    runs = tmp_path_factory.mktemp("runs")
+    run = runs / "demo-run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"hidden": 64}))
+    (run / "history.json").write_text(
+        json.dumps(
+            {"loss": [2.3, 1.0], "train_acc": [0.8], "test_acc": [0.79], "steps_per_epoch": 2}
+        )
+    )
+    return runs
+
+
+@pytest.fixture(scope="session")
+def digit(mnist_10k_inputs):
+    """A real test digit (a 7) as 28x28 values in [0, 1], and its label."""
+    x_test, t_test = mnist_10k_inputs[2], mnist_10k_inputs[3]
+    return x_test[0].reshape(28, 28).astype(float), int(t_test[0])

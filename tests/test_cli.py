@@ -25,7 +25,11 @@ def test_train_writes_every_promised_file(tmp_path, capsys):
         "history.json",
         "loss.png",
         "model.npz",
+        "report",
+        "report.html",
+        "stats.npz",
     ]
+    assert f"report: {out / 'report.html'}" in stdout
     for png in ("loss.png", "accuracy.png"):
         with Image.open(out / png) as image:
             image.verify()
@@ -98,3 +102,60 @@ def test_gradcheck_prints_a_verdict_table(capsys):
     assert "TwoLayerNet(784→20→10, sigmoid, float64)" in out
     assert "verdict: backpropagation is correct." in out
     assert "15,910 partial derivatives" in out
+
+
+def test_train_no_report_writes_no_page(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "--epochs", "1", "--hidden", "16", "--no-progress", "--no-report"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert not (out / "report.html").exists() and not (out / "report").exists()
+    assert (out / "stats.npz").is_file()
+
+
+def test_train_checkpoint_and_resume_continue_the_run_exactly(tmp_path, capsys):
+    """Two epochs with --checkpoint, then --resume to four, give the model of four epochs in
+    one go: weights, history and recorded statistics."""
+    args = ["train", "--hidden", "16", "--batch-size", "250", "--no-progress", "--no-report"]
+    args += ["--seed", "2"]
+    assert main([*args, "--epochs", "4", "--out", str(tmp_path / "straight")]) == 0
+    part = tmp_path / "part"
+    assert main([*args, "--epochs", "2", "--checkpoint", "--out", str(part)]) == 0
+    checkpoint = part / "checkpoint.npz"
+    assert modelfile.load_checkpoint(checkpoint).epoch == 2
+    capsys.readouterr()
+
+    assert main(["train", "--resume", str(checkpoint), "--epochs", "4", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert f"resuming {checkpoint} after epoch 2" in out
+    assert "epoch 3/4" in out and "epoch 1/" not in out
+    straight = modelfile.load(tmp_path / "straight/model.npz")
+    resumed = modelfile.load(part / "model.npz")
+    for name, array in straight.params.items():
+        assert np.array_equal(resumed.params[name], array)
+    resumed_history = History.load(part / "history.json").to_dict()
+    straight_history = History.load(tmp_path / "straight/history.json").to_dict()
+    del resumed_history["seconds"], straight_history["seconds"]  # wall-clock times differ
+    assert resumed_history == straight_history
+    assert modelfile.load_checkpoint(checkpoint).epoch == 4
+    a, b = np.load(part / "stats.npz"), np.load(tmp_path / "straight/stats.npz")
+    assert a["epochs"].tolist() == [0, 1, 2, 3, 4]
+    assert np.array_equal(a["gradient_counts"], b["gradient_counts"])
+
+
+def test_resume_refuses_what_cannot_be_continued(tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "--hidden", "16", "--epochs", "1", "--batch-size", "500", "--no-progress"]
+    args.append("--no-report")
+    assert main([*args, "--checkpoint", "--out", str(run)]) == 0
+    checkpoint = str(run / "checkpoint.npz")
+    capsys.readouterr()
+    cases = [
+        (["--resume", checkpoint, "--hidden", "32"], "cannot change --hidden when resuming"),
+        (["--resume", checkpoint, "--epochs", "1"], "already has 1 epochs"),
+        (["--resume", str(run / "model.npz")], "it is a model file, not a checkpoint"),
+        (["--resume", str(run / "absent.npz")], "no such file"),
+    ]
+    for extra, phrase in cases:
+        assert main(["train", "--no-progress", *extra]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and phrase in err, err

@@ -56,17 +56,59 @@ def test_fast_path_equals_the_book_loop_on_784_100_10(mnist_batch, activation):
     assert np.abs(fast["W1"]).max() > 1e-3
 
 
-@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+@pytest.mark.parametrize("activation", ["tanh", "leaky_relu"])
+def test_fast_path_equals_the_book_loop_on_mnist_for_the_other_activations(mnist_batch, activation):
+    x, t = mnist_batch
+    net = TwoLayerNet(784, 12, 10, weight_init_std="auto", activation=activation, seed=0)
+    assert supports_fast_path(net)
+    fast = net.numerical_gradient(x, t)
+    assert_same(fast, book_loop(net, x, t))
+    assert np.abs(fast["W1"]).max() > 1e-3
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "leaky_relu"])
 @pytest.mark.parametrize("one_hot", [False, True])
-def test_fast_path_equals_the_book_loop_on_deeper_networks(activation, one_hot):
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_fast_path_equals_the_book_loop_on_deeper_networks(activation, one_hot, weight_decay):
     rng = np.random.default_rng(1)
     x = rng.random((12, 20))
     x[x < 0.4] = 0.0  # zero inputs, like MNIST's background, take the skip path
     t = rng.integers(0, 5, 12)
     if one_hot:
         t = np.eye(5)[t]
-    net = MLP(20, [12, 9, 7], 5, activation=activation, weight_init_std=0.7, seed=2)
+    net = MLP(
+        20,
+        [12, 9, 7],
+        5,
+        activation=activation,
+        weight_init_std=0.7,
+        weight_decay=weight_decay,
+        seed=2,
+    )
+    assert supports_fast_path(net)
     assert_same(finite_differences(net, x, t), book_loop(net, x, t))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"use_batchnorm": True}, {"dropout": 0.3}, {"use_batchnorm": True, "dropout": 0.3}],
+    ids=["batchnorm", "dropout", "both"],
+)
+def test_batchnorm_and_dropout_fall_back_to_the_loop_correctly(options):
+    rng = np.random.default_rng(1)
+    x, t = rng.random((12, 20)), rng.integers(0, 5, 12)
+    net = MLP(20, [12, 9, 7], 5, activation="tanh", weight_decay=0.01, seed=2, **options)
+    assert not supports_fast_path(net)
+    with net.frozen():  # the same dropout masks for both
+        backprop = net.gradient(x, t)
+        numerical = finite_differences(net, x, t, h=1e-5)
+    for name, grad in backprop.items():
+        # the bias before a BatchNorm has gradient 0 (the batch mean is subtracted)
+        scale = max(np.abs(grad).max(), 1e-3)
+        assert np.abs(grad - numerical[name]).max() < 1e-7 * scale, name
+    # the loss it differentiates is the training-mode one: in eval mode it would differ
+    in_eval_mode = numerical_gradient(lambda _: net.loss(x, t), net.params["W1"])
+    assert np.abs(in_eval_mode - numerical["W1"]).max() > 1e-4
 
 
 def test_fast_path_keeps_the_step_size_it_is_given():

@@ -1,12 +1,14 @@
 """digitlab: neural networks for handwritten digits, from scratch in NumPy.
 
->>> from digitlab import TwoLayerNet, Trainer
+>>> from digitlab import TwoLayerNet, Trainer, predict
 >>> net = TwoLayerNet(784, 100, 10)
+>>> predict(None, "my-digit.jpg").top(3)  # the shipped model reads your own handwriting
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from digitlab.errors import ConfigError, DataError, DigitlabError, ModelFileError
+from digitlab.errors import ConfigError, DataError, DigitlabError, ImageError, ModelFileError
+from digitlab.imaging import predict
 from digitlab.modelfile import load, save
 from digitlab.nn import MLP, TwoLayerNet
 from digitlab.train import SGD, History, Trainer
@@ -23,10 +25,12 @@ __all__ = [
     "DataError",
     "DigitlabError",
     "History",
+    "ImageError",
     "ModelFileError",
     "Trainer",
     "TwoLayerNet",
     "__version__",
     "load",
+    "predict",
     "save",
 ]

@@ -23,3 +23,7 @@ class ModelFileError(DigitlabError):
 
 class ConfigError(DigitlabError):
     """A setting (network size, learning rate, ...) is out of its valid range."""
+
+
+class ImageError(DigitlabError):
+    """An image to read is missing, not an image, empty, blank or too large to decode safely."""

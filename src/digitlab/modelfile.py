@@ -1,10 +1,24 @@
 """Model files: one `.npz` of arrays plus a `metadata.json` member, never a pickle.
 
-The file is a zip (NumPy's npz layout): each parameter as `NAME.npy`, read back with
-`allow_pickle=False`, and `metadata.json` with the format version, the architecture, what the
-network was trained on and a SHA-256 of every array, so a tampered or mismatched file is refused
-instead of becoming a silently wrong network. Writes go to a temporary file that is renamed into
-place, so a crash never leaves half a model.
+The file is a zip (NumPy's npz layout). Each array is a member `NAME.npy`, read back with
+`allow_pickle=False`:
+
+    W1, b1, W2, b2, ...          the network's `params`
+    state/NAME                   non-parameter state (BatchNorm's running statistics), from
+                                 `network.state()` where the network has one
+    optimizer/..., extra/...     only in checkpoints: the optimizer's state (velocities,
+                                 moments) and the training recorder's statistics
+
+`metadata.json` holds the format and its version, the digitlab version, the creation time, the
+network's `config()` (architecture and layer settings) and its `repr`, what it was trained on
+(data set, class names, normalization, accuracy, training settings), a shape, dtype and SHA-256
+for every array, and a SHA-256 of the metadata itself. A file from a newer format, a missing or
+unlisted array, a shape that contradicts the architecture, or any changed byte of an array or of
+the metadata is refused with a `ModelFileError` instead of becoming a silently wrong network.
+
+Writes go to a temporary file in the same folder that is renamed into place, so a crash never
+leaves half a model. Format history: version 1 (digitlab 0.1) had parameters only; version 2
+adds `state/` arrays, checkpoints and the metadata checksum. Version 1 files still load.
 """
 
 from __future__ import annotations
@@ -14,44 +28,410 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from digitlab.errors import ModelFileError
-from digitlab.nn.network import MLP, network_from_config
+from digitlab.i18n import _
+from digitlab.nn.network import network_from_config
 
 FORMAT = "digitlab-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METADATA_MEMBER = "metadata.json"
+STATE_PREFIX = "state/"
+OPTIMIZER_PREFIX = "optimizer/"
+EXTRA_PREFIX = "extra/"
+
+#: metadata keys every save writes afresh (never copied from a loaded network's metadata)
+_WRITTEN_KEYS = frozenset(
+    {"format", "format_version", "digitlab_version", "created", "kind", "network", "arrays"}
+    | {"architecture", "metadata_sha256"}
+)
+#: metadata keys only a checkpoint has
+_CHECKPOINT_KEYS = frozenset({"history", "epoch", "optimizer", "random_state", "trainer"})
 
 
-def save(network: MLP, path: str | Path, **metadata) -> Path:
-    """Write `network` to `path` (a `.npz`), atomically. Extra keywords go into the metadata
-    (e.g. dataset="mnist-10k", accuracy={"test": 0.96}, classes=[...])."""
+def save(network, path: str | Path, **metadata) -> Path:
+    """Write `network` to `path` (a `.npz`), atomically; returns the path.
+
+    Keywords go into the metadata (e.g. dataset="mnist-10k", classes=["0", ..., "9"],
+    accuracy={"test": 0.96}, normalization={...}); the keys of `network.metadata` (what a
+    loaded network knows of its training) are kept unless a keyword replaces them.
+    """
+    inherited = {
+        k: v
+        for k, v in getattr(network, "metadata", {}).items()
+        if k not in _WRITTEN_KEYS | _CHECKPOINT_KEYS
+    }
+    arrays = {**network.params, **_prefixed(STATE_PREFIX, network_state(network))}
+    return _write(path, network, arrays, {**inherited, **metadata, "kind": "model"})
+
+
+def load(path: str | Path):
+    """Rebuild the network saved at `path`, bit for bit; its metadata is `.metadata`.
+
+    Reads model files and checkpoints alike. Raises ModelFileError for a missing, malformed,
+    tampered or newer-format file.
+    """
+    path = Path(path)
+    meta = read_metadata(path)
+    with _open_npz(path) as npz:
+        arrays = _checked_arrays(path, npz, meta)
+    return _network(path, meta, arrays)
+
+
+def read_metadata(path: str | Path) -> dict:
+    """The metadata of a model file, checked for the format, its version and its checksum."""
+    path = Path(path)
+    if not path.is_file():
+        where = _("it is a folder") if path.is_dir() else _("no such file")
+        raise ModelFileError(
+            _("cannot load {path}: {where}; pass the path of a model .npz file.").format(
+                path=path, where=where
+            )
+        )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            meta = json.loads(zf.read(METADATA_MEMBER))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError, OSError):
+        raise ModelFileError(
+            _(
+                "cannot load {name}: it is not a digitlab model file (no readable "
+                "{member}); pass a model.npz written by `digitlab train`."
+            ).format(name=path.name, member=METADATA_MEMBER)
+        ) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(
+            _(
+                "cannot load {name}: its metadata does not say format {format!r}; "
+                "pass a model.npz written by `digitlab train`."
+            ).format(name=path.name, format=FORMAT)
+        )
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(
+            _(
+                "cannot load {name}: its format version {version!r} is not a version "
+                "number; the file was altered, save the model again."
+            ).format(name=path.name, version=version)
+        )
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            _(
+                "cannot load {name}: it has model format version {version!r}, and this "
+                "digitlab reads up to {newest}; upgrade digitlab (pip install -U digitlab)."
+            ).format(name=path.name, version=version, newest=FORMAT_VERSION)
+        )
+    if version >= 2 and meta.get("metadata_sha256") != _metadata_digest(meta):
+        raise ModelFileError(
+            _(
+                "cannot load {name}: its metadata does not match its checksum; the file "
+                "was altered or damaged, save the model again."
+            ).format(name=path.name)
+        )
+    if not isinstance(meta.get("arrays"), dict) or not isinstance(meta.get("network"), dict):
+        raise ModelFileError(
+            _(
+                "cannot load {name}: its metadata lists no network or no arrays; the file "
+                "is damaged or was not written by digitlab."
+            ).format(name=path.name)
+        )
+    return meta
+
+
+# -- the default model --------------------------------------------------------------------------
+
+
+def default_model_path() -> Path:
+    """Where the model shipped with the package is (it may be absent from a source checkout)."""
+    return Path(str(resources.files("digitlab") / "models" / "default.npz"))
+
+
+def load_default():
+    """The small model that ships with digitlab (784-128-10, trained on mnist-10k)."""
+    path = default_model_path()
+    if not path.is_file():
+        raise ModelFileError(
+            _(
+                "the default model {path} is not installed; pass a model with --model "
+                "(e.g. runs/.../model.npz from `digitlab train`)."
+            ).format(path=path)
+        )
+    return load(path)
+
+
+# -- network state (BatchNorm's running statistics and the like) ---------------------------------
+
+
+def network_state(network) -> dict[str, np.ndarray]:
+    """The network's non-parameter arrays (`network.state()`), {} for a network without any."""
+    state = getattr(network, "state", None)
+    if not callable(state):
+        return {}
+    arrays = {}
+    for name, value in state().items():
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{type(network).__name__}.state()[{name!r}] is {array.dtype}, not numbers; "
+                "a model file holds numeric arrays only."
+            )
+        arrays[name] = array
+    return arrays
+
+
+# -- checkpoints --------------------------------------------------------------------------------
+
+
+@dataclass
+class Checkpoint:
+    """What `load_checkpoint` restores: enough to continue a run where it stopped.
+
+    Resuming puts back the weights and network state (BatchNorm's running statistics), the
+    optimizer's state (velocities, moments, step count, learning rate), the History, the
+    random generators of the trainer (shuffling, augmentation) and of the layers (Dropout's
+    masks), a schedule's base learning rate, and the recorder's statistics (`extras`): a
+    resumed run is the uninterrupted run, bit for bit.
+
+    network: the network after `epoch` epochs; history: the History so far (a dict,
+    `History(**history)`); training: the run's settings; optimizer: its saved attributes
+    (`restore_optimizer` puts them back); random_state: the generators' states.
+    """
+
+    network: object
+    epoch: int
+    history: dict
+    training: dict
+    optimizer: dict
+    random_state: dict
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+
+    def restore(self, trainer) -> None:
+        """Put the history, optimizer state and random generators back into `trainer`.
+
+        The trainer must train `self.network` with an optimizer of the saved type.
+        """
+        from digitlab.train.history import History
+
+        trainer.history = History(**self.history)
+        restore_optimizer(trainer.optimizer, self.optimizer)
+        layers = getattr(self.network, "layers", [])
+        for name, state in self.random_state.items():
+            if name.startswith("layers/"):
+                _prefix, index, attribute = name.split("/", 2)
+                owner = layers[int(index)] if int(index) < len(layers) else None
+            else:
+                owner, attribute = trainer, name
+            generator = getattr(owner, attribute, None)
+            if isinstance(generator, np.random.Generator):
+                generator.bit_generator.state = state
+        base_lr = self.metadata.get("trainer", {}).get("base_lr")
+        if base_lr is not None and hasattr(trainer, "base_lr"):
+            trainer.base_lr = base_lr
+
+
+def save_checkpoint(
+    path: str | Path,
+    trainer,
+    *,
+    extras: dict[str, np.ndarray] | None = None,
+    **metadata,
+) -> Path:
+    """Write what `trainer` needs to continue: network, optimizer, history, random generators.
+
+    `extras` are more arrays to keep (the recorder's statistics); keywords go into the
+    metadata as in `save` (training=..., dataset=..., classes=...).
+    """
+    network = trainer.network
+    optimizer_meta, optimizer_arrays = optimizer_state(trainer.optimizer)
+    arrays = {
+        **network.params,
+        **_prefixed(STATE_PREFIX, network_state(network)),
+        **_prefixed(OPTIMIZER_PREFIX, optimizer_arrays),
+        **_prefixed(EXTRA_PREFIX, extras or {}),
+    }
+    random_state = {
+        name: value.bit_generator.state
+        for name, value in vars(trainer).items()
+        if isinstance(value, np.random.Generator)
+    }
+    # Layers with randomness of their own (Dropout's masks) keep a generator each.
+    for i, layer in enumerate(getattr(network, "layers", [])):
+        for name, value in vars(layer).items():
+            if isinstance(value, np.random.Generator):
+                random_state[f"layers/{i}/{name}"] = value.bit_generator.state
+    meta = {
+        **metadata,
+        "kind": "checkpoint",
+        "epoch": trainer.history.epochs,
+        "history": trainer.history.to_dict(),
+        "optimizer": optimizer_meta,
+        "random_state": random_state,
+        # A schedule multiplies the lr the first fit began with; resuming must keep it.
+        "trainer": {"base_lr": getattr(trainer, "base_lr", None)},
+    }
+    return _write(path, network, arrays, meta)
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint written by `save_checkpoint` (or `digitlab train --checkpoint`)."""
+    path = Path(path)
+    meta = read_metadata(path)
+    if meta.get("kind") != "checkpoint":
+        raise ModelFileError(
+            _(
+                "cannot resume from {name}: it is a model file, not a checkpoint; resume from "
+                "the checkpoint.npz that `digitlab train --checkpoint` writes."
+            ).format(name=path.name)
+        )
+    with _open_npz(path) as npz:
+        arrays = _checked_arrays(path, npz, meta)
+    network = _network(path, meta, arrays)
+    try:
+        return Checkpoint(
+            network=network,
+            epoch=int(meta["epoch"]),
+            history=dict(meta["history"]),
+            training=dict(meta.get("training", {})),
+            optimizer={
+                **meta["optimizer"],
+                "arrays": _unprefixed(OPTIMIZER_PREFIX, arrays),
+            },
+            random_state=dict(meta["random_state"]),
+            extras=_unprefixed(EXTRA_PREFIX, arrays),
+            metadata=meta,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(
+            _(
+                "cannot resume from {name}: its checkpoint metadata is incomplete ({reason}); "
+                "the file is damaged, start the run again."
+            ).format(name=path.name, reason=exc)
+        ) from None
+
+
+def optimizer_state(optimizer) -> tuple[dict, dict[str, np.ndarray]]:
+    """The optimizer's state as (JSON metadata, arrays by slash-joined key).
+
+    Public attributes are saved: numbers, strings and None as they are, arrays and (nested)
+    dicts of arrays (velocities, moments per parameter) as arrays. Private dicts of arrays are
+    working memory (scratch buffers): only their shapes are kept, and they come back as zeros.
+    Other objects are listed under "not_saved".
+    """
+    scalars, arrays, dicts, not_saved = {}, {}, [], []
+    buffers: dict[str, dict[str, list]] = {}
+    for name, value in vars(optimizer).items():
+        if name.startswith("_"):
+            shapes: dict[str, np.ndarray] = {}
+            if isinstance(value, dict) and _flatten(value, name, shapes):
+                buffers[name] = {k: [list(a.shape), a.dtype.name] for k, a in shapes.items()}
+            continue
+        if value is None or isinstance(value, (bool, int, float, str)):
+            scalars[name] = value
+        elif isinstance(value, (np.integer, np.floating)):
+            scalars[name] = value.item()
+        elif isinstance(value, np.ndarray):
+            arrays[name] = value
+        elif isinstance(value, dict) and _flatten(value, name, arrays):
+            dicts.append(name)
+        else:
+            not_saved.append(name)
+    meta = {
+        "type": type(optimizer).__name__,
+        "repr": repr(optimizer),
+        "scalars": scalars,
+        "dicts": dicts,
+        "buffers": buffers,
+        "not_saved": not_saved,
+    }
+    return meta, arrays
+
+
+def restore_optimizer(optimizer, saved: dict) -> None:
+    """Set the attributes `optimizer_state` saved back on an optimizer of the same type."""
+    if type(optimizer).__name__ != saved.get("type"):
+        raise ModelFileError(
+            _(
+                "cannot resume: the checkpoint's optimizer is {saved}, not {optimizer!r}; "
+                "resume with the run's own settings."
+            ).format(saved=saved.get("repr"), optimizer=optimizer)
+        )
+    for name, value in saved.get("scalars", {}).items():
+        setattr(optimizer, name, value)
+    arrays = saved.get("arrays", {})
+    for name in saved.get("dicts", []):
+        setattr(optimizer, name, _unflatten(arrays, name))
+    for key, array in arrays.items():
+        if "/" not in key and key not in saved.get("dicts", []):
+            setattr(optimizer, key, array)
+    for name, shapes in saved.get("buffers", {}).items():
+        zeros = {key: np.zeros(shape, dtype) for key, (shape, dtype) in shapes.items()}
+        setattr(optimizer, name, _unflatten(zeros, name))
+
+
+class CheckpointEachEpoch:
+    """A Trainer callback that writes a checkpoint at the end of every epoch (atomically).
+
+    Args:
+        path: the checkpoint file, replaced each epoch.
+        metadata: keywords for `save_checkpoint` (training settings, data set, classes, ...).
+        extras: a function returning more arrays to keep (the recorder's `to_arrays`).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        metadata: dict | None = None,
+        extras: Callable[[], dict[str, np.ndarray]] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.metadata = dict(metadata or {})
+        self.extras = extras
+
+    def on_epoch_end(self, trainer, epoch: int) -> None:
+        extras = self.extras() if self.extras is not None else None
+        save_checkpoint(self.path, trainer, extras=extras, **self.metadata)
+
+    def __repr__(self) -> str:
+        return f"CheckpointEachEpoch({str(self.path)!r})"
+
+
+# -- writing and reading ------------------------------------------------------------------------
+
+
+def _write(path: str | Path, network, arrays: dict[str, np.ndarray], metadata: dict) -> Path:
     from digitlab import __version__
 
     path = Path(path)
+    arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
     meta = {
+        **metadata,
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "digitlab_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "architecture": repr(network),
         "network": network.config(),
         "arrays": {
             name: {"shape": list(a.shape), "dtype": a.dtype.name, "sha256": _digest(a)}
-            for name, a in network.params.items()
+            for name, a in arrays.items()
         },
-        **metadata,
     }
+    meta["metadata_sha256"] = _metadata_digest(meta)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, array in network.params.items():
+            for name, array in arrays.items():
                 with zf.open(f"{name}.npy", "w") as member:
-                    np.lib.format.write_array(member, np.ascontiguousarray(array))
-            zf.writestr(METADATA_MEMBER, json.dumps(meta, indent=1))
+                    np.lib.format.write_array(member, array, allow_pickle=False)
+            zf.writestr(METADATA_MEMBER, json.dumps(meta, indent=1, default=_json_default))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a model is a normal file
         os.replace(tmp, path)
     except BaseException:
@@ -60,80 +440,180 @@ def save(network: MLP, path: str | Path, **metadata) -> Path:
     return path
 
 
-def load(path: str | Path) -> MLP:
-    """Rebuild the network saved at `path`, weights bit for bit; its metadata is `.metadata`.
+@contextmanager
+def _open_npz(path: Path):
+    """np.load(path, allow_pickle=False) as a context, with a damaged zip as ModelFileError."""
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(
+            _(
+                "cannot load {name}: its arrays cannot be read ({reason}); save the model again."
+            ).format(name=path.name, reason=exc)
+        ) from None
+    with npz:
+        yield npz
 
-    Raises ModelFileError for a missing, malformed, tampered or newer-format file.
-    """
-    path = Path(path)
-    meta = read_metadata(path)
+
+def _network(path: Path, meta: dict, arrays: dict[str, np.ndarray]):
+    """Build the architecture in `meta` and put the checked `arrays` into it."""
     try:
         network = network_from_config(meta["network"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except Exception as exc:  # any failure to build means the metadata is not ours
         raise ModelFileError(
-            f"cannot load {path.name}: its metadata describes no network digitlab can build "
-            f"({exc}); the file is damaged or was not written by digitlab."
+            _(
+                "cannot load {name}: its metadata describes no network digitlab can build "
+                "({reason}); the file is damaged or was not written by a compatible digitlab."
+            ).format(name=path.name, reason=exc)
         ) from None
-    with np.load(path, allow_pickle=False) as npz:
-        for name, param in network.params.items():
-            network.params[name] = _checked_array(path, npz, name, param, meta)
+    expected = {**network.params, **_prefixed(STATE_PREFIX, network_state(network))}
+    for name, want in expected.items():
+        if name not in arrays:
+            raise _missing(path, name)
+        got = arrays[name]
+        if got.shape != want.shape or got.dtype != want.dtype:
+            raise ModelFileError(
+                _(
+                    "cannot load {file}: {name} is {got} but the architecture needs {want}; "
+                    "the file was altered."
+                ).format(
+                    file=path.name,
+                    name=name,
+                    got=f"{got.dtype}{list(got.shape)}",
+                    want=f"{want.dtype}{list(want.shape)}",
+                )
+            )
+    unexpected = [
+        name
+        for name in arrays
+        if name not in expected and not name.startswith((OPTIMIZER_PREFIX, EXTRA_PREFIX))
+    ]
+    if unexpected:
+        raise ModelFileError(
+            _(
+                "cannot load {file}: it holds the array {name!r}, which its architecture "
+                "{architecture} has no place for; the file was altered."
+            ).format(file=path.name, name=unexpected[0], architecture=meta.get("architecture", ""))
+        )
+    for name in network.params:
+        network.params[name] = arrays[name]
+    state = _unprefixed(STATE_PREFIX, arrays)
+    if state:
+        network.load_state(state)
+    classes = meta.get("classes")
+    outputs = meta["network"].get("sizes", [None])[-1]
+    if classes is not None and (
+        not isinstance(classes, list) or (outputs is not None and len(classes) != outputs)
+    ):
+        raise ModelFileError(
+            _(
+                "cannot load {file}: its metadata names {count} classes but the network has "
+                "{outputs} outputs; the file was altered."
+            ).format(file=path.name, count=len(classes), outputs=outputs)
+        )
     network.metadata = meta
     return network
 
 
-def read_metadata(path: str | Path) -> dict:
-    """The metadata of a model file, checked for the format and its version."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"cannot load {path}: no such file; check the path.")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            meta = json.loads(zf.read(METADATA_MEMBER))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError):
+def _checked_arrays(path: Path, npz, meta: dict) -> dict[str, np.ndarray]:
+    """Every array the metadata lists, each checked against its shape, dtype and SHA-256."""
+    listed = meta["arrays"]
+    unlisted = sorted(set(npz.files) - set(listed) - {METADATA_MEMBER})
+    if unlisted:
         raise ModelFileError(
-            f"cannot load {path.name}: it is not a digitlab model file (no readable "
-            f"{METADATA_MEMBER}); pass a model.npz written by `digitlab train`."
-        ) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(
-            f"cannot load {path.name}: its metadata does not say format {FORMAT!r}; "
-            "pass a model.npz written by `digitlab train`."
+            _(
+                "cannot load {file}: it holds the array {name!r}, which its metadata does not "
+                "list; the file was altered."
+            ).format(file=path.name, name=unlisted[0])
         )
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"cannot load {path.name}: it has model format version {version!r}, and this "
-            f"digitlab reads up to {FORMAT_VERSION}; upgrade digitlab (pip install -U digitlab)."
-        )
-    return meta
+    arrays = {}
+    for name, record in listed.items():
+        if name not in npz.files:
+            raise _missing(path, name)
+        try:
+            array = npz[name]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            # ValueError includes an object array, which allow_pickle=False refuses to unpickle.
+            raise ModelFileError(
+                _(
+                    "cannot load {file}: the array {name!r} cannot be read ({reason}); save the "
+                    "model again."
+                ).format(file=path.name, name=name, reason=exc)
+            ) from None
+        record = record if isinstance(record, dict) else {}
+        shape, dtype = record.get("shape"), record.get("dtype")
+        if list(array.shape) != shape or array.dtype.name != dtype:
+            raise ModelFileError(
+                _(
+                    "cannot load {file}: {name} is {got} but the metadata says {want}; the file "
+                    "was altered."
+                ).format(
+                    file=path.name,
+                    name=name,
+                    got=f"{array.dtype}{list(array.shape)}",
+                    want=f"{dtype}{shape}",
+                )
+            )
+        if record.get("sha256") != _digest(array):
+            raise ModelFileError(
+                _(
+                    "cannot load {file}: {name} does not match the checksum in its metadata; "
+                    "the file was altered or damaged, save the model again."
+                ).format(file=path.name, name=name)
+            )
+        arrays[name] = array
+    return arrays
 
 
-def _checked_array(path: Path, npz, name: str, expected: np.ndarray, meta: dict) -> np.ndarray:
-    if name not in npz.files:
-        raise ModelFileError(
-            f"cannot load {path.name}: the array {name!r} is missing; the file is incomplete, "
-            "save the model again."
-        )
-    try:
-        array = npz[name]
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        # ValueError includes an object array, which allow_pickle=False refuses to unpickle.
-        raise ModelFileError(
-            f"cannot load {path.name}: the array {name!r} cannot be read ({exc}); "
-            "save the model again."
-        ) from None
-    if array.shape != expected.shape or array.dtype != expected.dtype:
-        raise ModelFileError(
-            f"cannot load {path.name}: {name} is {array.dtype}{list(array.shape)} but the "
-            f"architecture needs {expected.dtype}{list(expected.shape)}; the file was altered."
-        )
-    recorded = meta.get("arrays", {}).get(name, {}).get("sha256")
-    if recorded != _digest(array):
-        raise ModelFileError(
-            f"cannot load {path.name}: {name} does not match the checksum in its metadata; "
-            "the file was altered or damaged, save the model again."
-        )
-    return array
+def _missing(path: Path, name: str) -> ModelFileError:
+    return ModelFileError(
+        _(
+            "cannot load {file}: the array {name!r} is missing; the file is incomplete, save "
+            "the model again."
+        ).format(file=path.name, name=name)
+    )
+
+
+def _prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {prefix + name: array for name, array in arrays.items()}
+
+
+def _unprefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name[len(prefix) :]: a for name, a in arrays.items() if name.startswith(prefix)}
+
+
+def _flatten(tree: dict, prefix: str, out: dict[str, np.ndarray]) -> bool:
+    """Put the arrays of a (nested) dict into `out` under slash-joined keys; False when the
+    dict holds anything but arrays and dicts (then nothing is added)."""
+    flat: dict[str, np.ndarray] = {}
+
+    def walk(node: dict, key: str) -> bool:
+        for name, value in node.items():
+            if not isinstance(name, str) or "/" in name:
+                return False
+            if isinstance(value, np.ndarray):
+                flat[f"{key}/{name}"] = value
+            elif not (isinstance(value, dict) and walk(value, f"{key}/{name}")):
+                return False
+        return True
+
+    if not walk(tree, prefix):
+        return False
+    out.update(flat)
+    return True
+
+
+def _unflatten(arrays: dict[str, np.ndarray], prefix: str) -> dict:
+    tree: dict = {}
+    for key, array in arrays.items():
+        parts = key.split("/")
+        if parts[0] != prefix or len(parts) < 2:
+            continue
+        node = tree
+        for part in parts[1:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = np.array(array)  # a writable copy the optimizer may update in place
+    return tree
 
 
 def _umask() -> int:
@@ -144,3 +624,17 @@ def _umask() -> int:
 
 def _digest(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def _metadata_digest(meta: dict) -> str:
+    """SHA-256 of the metadata without its own checksum, in one canonical JSON spelling."""
+    body = {k: v for k, v in meta.items() if k != "metadata_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _json_default(value):
+    """NumPy numbers and arrays in metadata become plain JSON numbers and lists."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} cannot be written to a model's metadata")

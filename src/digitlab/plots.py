@@ -54,3 +54,51 @@ def plot_accuracy(history: History, path: str | Path) -> Path:
     ax.legend(loc="lower right")
     fig.savefig(path, dpi=100)
     return Path(path)
+
+
+def plot_prediction(prediction, path: str | Path) -> Path:
+    """A picture as read by `digitlab predict`: the original with the ink's box, the ink
+    separated from the background, the 28x28 image the network saw, and the probabilities.
+
+    prediction: a digitlab.imaging.Prediction (with its preprocessing steps).
+    """
+    from matplotlib.patches import Rectangle
+
+    steps = prediction.steps
+    fig = Figure(figsize=(11, 3.2), layout="constrained")
+    original_ax, ink_ax, seen_ax, bars_ax = fig.subplots(1, 4, width_ratios=[1, 1, 1, 1.3])
+    picture = steps.original
+    if picture.shape[2] == 1:
+        original_ax.imshow(picture[:, :, 0], cmap="gray", vmin=0, vmax=1)
+    else:
+        original_ax.imshow(picture)
+    top, left, bottom, right = steps.box
+    original_ax.add_patch(
+        Rectangle(
+            (left - 0.5, top - 0.5),
+            right - left,
+            bottom - top,
+            fill=False,
+            edgecolor="tab:red",
+            linewidth=1.5,
+        )
+    )
+    polarity = "dark ink on light" if steps.dark_ink else "light ink on dark"
+    original_ax.set_title(f"original ({polarity})", fontsize=10)
+    ink_ax.imshow(steps.ink, cmap="gray", vmin=0, vmax=1)
+    ink_ax.set_title("ink, background removed", fontsize=10)
+    seen_ax.imshow(prediction.input, cmap="gray", vmin=0, vmax=1)
+    seen_ax.set_title("what the network saw (28x28)", fontsize=10)
+    for ax in (original_ax, ink_ax, seen_ax):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    classes = prediction.classes
+    positions = np.arange(len(classes))
+    colours = ["tab:blue"] * len(classes)
+    colours[int(np.argmax(prediction.probabilities))] = "tab:red"
+    bars_ax.bar(positions, prediction.probabilities, color=colours)
+    bars_ax.set_xticks(positions, classes)
+    bars_ax.set(ylim=(0, 1), title=f"read as {prediction.label} ({prediction.confidence:.0%})")
+    bars_ax.grid(alpha=0.3, axis="y")
+    fig.savefig(path, dpi=100)
+    return Path(path)

@@ -1,7 +1,10 @@
 """The main job: train a network on a data set and write the run folder.
 
 A run folder holds `model.npz` (see digitlab.modelfile), `history.json`, `config.json`,
-`loss.png` and `accuracy.png`. The CLI's `digitlab train` is a thin layer over `train_run`.
+`loss.png` and `accuracy.png`, `stats.npz` (activations and gradients per epoch, see
+digitlab.report.recorder), `report.html` with its figures in `report/` (unless report=False),
+and `checkpoint.npz` when checkpointing. The CLI's `digitlab train` is a thin layer over
+`train_run`.
 """
 
 from __future__ import annotations
@@ -79,8 +82,17 @@ def train_run(
     *,
     progress: bool | None = None,
     log=print,
+    report: bool = True,
+    checkpoint: bool = False,
+    resume: modelfile.Checkpoint | None = None,
 ) -> RunResult:
-    """Load the data, train a TwoLayerNet with SGD, and write the run folder."""
+    """Load the data, train a TwoLayerNet with SGD, and write the run folder.
+
+    report: write report.html (and its figures) at the end. checkpoint: write
+    out_dir/checkpoint.npz after every epoch. resume: a checkpoint (modelfile.load_checkpoint)
+    to continue from: its weights, optimizer state, history, shuffling generator and recorded
+    statistics; training goes on until the history has `config.epochs` epochs.
+    """
     out_dir = prepare_out_dir(out_dir)
     dataset = load_dataset(config.data, progress=progress is not False)
     x_train = to_inputs(dataset.x_train, config.dtype)
@@ -96,6 +108,8 @@ def train_run(
         seed=config.seed,
         dtype=config.dtype,
     )
+    if resume is not None:
+        network = resume.network
     if log is not None:
         log(f"training {network!r} on {dataset!r}, {SGD(config.lr)!r}")
     trainer = Trainer(
@@ -107,7 +121,17 @@ def train_run(
         progress=progress,
         log=log,
     )
+    recorder = _recording(trainer, x_train, resume)
+    if checkpoint or resume is not None:
+        trainer.callbacks.append(
+            modelfile.CheckpointEachEpoch(
+                out_dir / "checkpoint.npz",
+                metadata=_model_metadata(config, dataset),
+                extras=recorder.to_arrays,
+            )
+        )
     history = trainer.fit(x_train, t_train, x_test, t_test)
+    recorder.save(out_dir / "stats.npz")
 
     modelfile.save(
         network,
@@ -122,4 +146,50 @@ def train_run(
     (out_dir / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
     plots.plot_loss(history, out_dir / "loss.png")
     plots.plot_accuracy(history, out_dir / "accuracy.png")
+    if report:
+        from digitlab.report import write_report
+
+        write_report(out_dir, network=network, dataset=dataset)
     return RunResult(network, history, dataset, out_dir)
+
+
+#: training images whose activations the recorder histograms after every epoch
+PROBE_SIZE = 500
+
+
+def _recording(trainer: Trainer, x_train: np.ndarray, resume) -> object:
+    """Add a TrainingRecorder to the trainer (first), and put a checkpoint's state back."""
+    from digitlab.i18n import _
+    from digitlab.report import TrainingRecorder
+
+    recorder = TrainingRecorder(x_train[:PROBE_SIZE])
+    trainer.callbacks.insert(0, recorder)
+    if resume is not None:
+        resume.restore(trainer)
+        recorder.load_arrays(resume.extras)
+        remaining = trainer.epochs - trainer.history.epochs
+        if remaining < 1:
+            raise ConfigError(
+                _(
+                    "the checkpoint already has {done} epochs of the {total} asked for; pass a "
+                    "larger --epochs to train longer."
+                ).format(done=trainer.history.epochs, total=trainer.epochs)
+            )
+        trainer.epochs = remaining
+    return recorder
+
+
+def _model_metadata(config: TrainConfig, dataset: Dataset) -> dict:
+    return {
+        "dataset": dataset.name,
+        "classes": list(dataset.classes),
+        "normalization": NORMALIZATION,
+        "training": asdict(config),
+    }
+
+
+def resume_config(checkpoint: modelfile.Checkpoint, **changes) -> TrainConfig:
+    """The TrainConfig a checkpoint was written with, with `changes` (e.g. epochs=30)."""
+    known = {f for f in TrainConfig.__dataclass_fields__}
+    saved = {k: v for k, v in checkpoint.training.items() if k in known}
+    return TrainConfig(**{**saved, **changes})

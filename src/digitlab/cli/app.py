@@ -5,7 +5,11 @@ from __future__ import annotations
 import click
 
 from digitlab.cli.data import data
+from digitlab.cli.doctor import doctor
 from digitlab.cli.gradcheck import gradcheck
+from digitlab.cli.predict import predict
+from digitlab.cli.report import report
+from digitlab.cli.serve import serve
 from digitlab.cli.train import train
 from digitlab.i18n import LANGUAGES, _
 
@@ -28,4 +32,8 @@ def cli(lang: str | None) -> None:
 
 cli.add_command(train)
 cli.add_command(gradcheck)
+cli.add_command(doctor)
 cli.add_command(data)
+cli.add_command(serve)
+cli.add_command(predict)
+cli.add_command(report)

@@ -5,18 +5,24 @@
 Dataset('mnist-10k', train=10000, test=10000, 28x28, 10 classes)
 """
 
+from digitlab.datasets.augment import Augment, augment, rotate_and_shift
 from digitlab.datasets.book import load_mnist
 from digitlab.datasets.dataset import DataFallbackWarning, Dataset, load_dataset
 from digitlab.datasets.download import fetch
 from digitlab.datasets.idx import read_idx
 from digitlab.datasets.sources import DATASETS
+from digitlab.datasets.split import train_validation_split
 
 __all__ = [
     "DATASETS",
+    "Augment",
     "DataFallbackWarning",
     "Dataset",
+    "augment",
     "fetch",
     "load_dataset",
     "load_mnist",
     "read_idx",
+    "rotate_and_shift",
+    "train_validation_split",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitlab.gradients.fast import finite_differences, supports_fast_path
+from digitlab.gradients.fast import finite_differences, frozen, supports_fast_path, training_loss
 from digitlab.gradients.numerical import sampled_numerical_gradient
 from digitlab.nn.network import MLP
 
@@ -156,41 +156,48 @@ def check(
     h: float | None = None,
     seed: int = 0,
 ) -> GradientCheck:
-    """Compare `network.gradient(x, t)` with central differences of `network.loss(x, t)`.
+    """Compare `network.gradient(x, t)` with central differences of the loss it differentiates.
 
     x: (N, D) inputs; t: (N,) labels or (N, C) one-hot. `coordinates`: how many random
-    coordinates per tensor to compare; None means every coordinate for a digitlab network and
-    30 per tensor for any other. The network's parameters are perturbed in place and always
-    restored (digitlab networks are not perturbed at all).
+    coordinates per tensor to compare; None means every coordinate for a digitlab network of
+    Affine layers and activations and 30 per tensor for any other (a digitlab network with
+    BatchNorm or Dropout, or a learner's network with `params`, `loss(x, t)`,
+    `gradient(x, t)`). A digitlab network is checked on its training-mode loss with its dropout
+    masks fixed, and left as it was (running statistics, dropout generators); any other
+    network's parameters are perturbed in place and always restored.
     """
     if isinstance(network, MLP) and network.dtype != np.float64:
         network = network.astype(np.float64)  # a float32 gradient would not tell right from wrong
     fast = coordinates is None and supports_fast_path(network)
     if h is None:
         h = CHECK_H if fast else SAMPLED_H
-    analytic = network.gradient(x, t)
-    loss = float(network.loss(x, t))
     rng = np.random.default_rng(seed)
-    numerical = finite_differences(network, x, t, h) if fast else None
     tensors = []
-    for name, param in network.params.items():
-        shape = tuple(np.shape(param))
-        if name not in analytic:
-            tensors.append(_problem(name, shape, "gradient() returned no such key"))
-            continue
-        grad = np.asarray(analytic[name], dtype=np.float64)
-        if grad.shape != shape:
-            tensors.append(_problem(name, shape, f"gradient has shape {grad.shape}"))
-            continue
-        if fast:
-            index = tuple(np.indices(shape).reshape(len(shape), -1))
-            values = numerical[name].astype(np.float64).ravel()
-        else:
-            index, values = sampled_numerical_gradient(
-                lambda _: float(network.loss(x, t)), param, coordinates or 30, rng, h
-            )
-        noise = _noise(param, loss, h, fast)
-        tensors.append(_compare(name, shape, grad[index], values, index, noise))
+    # frozen: the same dropout masks for the gradient and every loss, no running-statistics
+    # updates, and the network left as it was
+    with frozen(network):
+        analytic = network.gradient(x, t)
+        loss_function = training_loss(network, x, t)
+        loss = float(loss_function())
+        numerical = finite_differences(network, x, t, h) if fast else None
+        for name, param in network.params.items():
+            shape = tuple(np.shape(param))
+            if name not in analytic:
+                tensors.append(_problem(name, shape, "gradient() returned no such key"))
+                continue
+            grad = np.asarray(analytic[name], dtype=np.float64)
+            if grad.shape != shape:
+                tensors.append(_problem(name, shape, f"gradient has shape {grad.shape}"))
+                continue
+            if fast:
+                index = tuple(np.indices(shape).reshape(len(shape), -1))
+                values = numerical[name].astype(np.float64).ravel()
+            else:
+                index, values = sampled_numerical_gradient(
+                    lambda _: float(loss_function()), param, coordinates or 30, rng, h
+                )
+            noise = _noise(param, loss, h, fast)
+            tensors.append(_compare(name, shape, grad[index], values, index, noise))
     return GradientCheck(_describe(network), tuple(tensors), int(np.shape(x)[0]), h, not fast)
 
 

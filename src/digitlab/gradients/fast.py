@@ -16,19 +16,45 @@ loss, from cached values:
   where the book's f(w + h) - f(w - h) loses digits to cancellation;
 * the weight's difference quotient is the sum of its events' changes over the batch, / 2hN.
 
-Samples a weight does not touch contribute exactly nothing, as in the book's loop. Networks with
-a layer that is neither Affine nor elementwise fall back to the one-weight-at-a-time loop.
+Samples a weight does not touch contribute exactly nothing, as in the book's loop. Weight decay
+adds its exact central difference, lambda * W. Networks with a layer that is neither Affine nor
+elementwise fall back to the one-weight-at-a-time loop: BatchNorm in training mode couples the
+samples of a batch, and Dropout multiplies each (sample, unit) by its own mask entry.
+
+What is differentiated is the loss that backpropagation differentiates: for a digitlab network
+the training-mode loss, evaluated inside `network.frozen()` so Dropout's masks stay fixed and
+BatchNorm's running statistics are left alone; for any other network `loss(x, t)`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 
 from digitlab.gradients.numerical import DEFAULT_H, numerical_gradient
 from digitlab.nn.layers import Affine, SoftmaxWithLoss
+from digitlab.nn.network import MLP
 
 #: elements of the largest temporary array per chunk of events (float64: 8 bytes each)
 CHUNK_ELEMENTS = 1 << 20
+
+
+def training_loss(network, x: np.ndarray, t: np.ndarray) -> Callable[[], float]:
+    """The loss that `network.gradient(x, t)` differentiates, as a function of the params.
+
+    A digitlab network's training-mode loss (call it inside `frozen(network)` to keep Dropout's
+    masks fixed); any other network's `loss(x, t)`.
+    """
+    if isinstance(network, MLP):
+        return lambda: network.loss(x, t, train=True)
+    return lambda: network.loss(x, t)
+
+
+def frozen(network) -> AbstractContextManager:
+    """`network.frozen()` for a digitlab network (repeatable training passes), else nothing."""
+    return network.frozen() if isinstance(network, MLP) else nullcontext()
 
 
 def supports_fast_path(network) -> bool:
@@ -44,18 +70,20 @@ def supports_fast_path(network) -> bool:
 def finite_differences(
     network, x: np.ndarray, t: np.ndarray, h: float = DEFAULT_H
 ) -> dict[str, np.ndarray]:
-    """Central differences of `network.loss(x, t)` for every entry of `network.params`.
+    """Central differences of the network's training loss for every entry of `params`.
 
     x: (N, D) inputs; t: (N,) int labels or (N, C) one-hot / soft targets. Returns a dict with
     the keys and shapes of `params` (in the params' dtype), computed in float64 by the fast
-    path where `supports_fast_path(network)`, else by the book's loop.
+    path where `supports_fast_path(network)`, else by the book's loop (see `training_loss`).
     """
-    if not supports_fast_path(network):
+    if supports_fast_path(network):
+        return _Chain(network, x, t, h).gradients()
+    loss = training_loss(network, x, t)
+    with frozen(network):
         return {
-            name: numerical_gradient(lambda _: network.loss(x, t), param, h)
+            name: numerical_gradient(lambda _: loss(), param, h)
             for name, param in network.params.items()
         }
-    return _Chain(network, x, t, h).gradients()
 
 
 class _Chain:
@@ -94,6 +122,13 @@ class _Chain:
             weight, bias = layer.param_names
             grads[weight] = self._weight_gradient(index)
             grads[bias] = self._bias_gradient(index)
+        weight_decay = getattr(self.network, "weight_decay", 0.0)
+        if weight_decay:
+            # 0.5 * lambda * w^2 is quadratic: its central difference is exactly lambda * w
+            for layer in self.layers:
+                if isinstance(layer, Affine):
+                    weight = layer.param_names[0]
+                    grads[weight] += weight_decay * self.params[weight]
         return {
             name: grads[name].astype(p.dtype, copy=False) for name, p in self.network.params.items()
         }

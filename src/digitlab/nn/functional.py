@@ -25,6 +25,14 @@ def relu(x: np.ndarray) -> np.ndarray:
     return x * (x > 0)
 
 
+def leaky_relu(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    """x where x > 0, else negative_slope * x, elementwise: the form the LeakyReLU layer computes.
+
+    The slope is a Python float, so a float32 x stays float32.
+    """
+    return np.where(x > 0, x, negative_slope * x)
+
+
 def log_softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise log of the softmax. scores: (N, C) float -> (N, C), each row's exp sums to 1.
 

@@ -1,8 +1,9 @@
 """Initial weights: a fixed std (the book's 0.01), or a scale derived from the fan-in.
 
-He (sqrt(2 / fan_in)) keeps the variance of ReLU activations constant from layer to layer;
-Xavier (sqrt(1 / fan_in)) does the same for sigmoid and tanh. Weights are zero-centred normals:
-all-positive `np.random.rand` weights are one of the learners' bugs this library exists to name.
+He (sqrt(2 / fan_in)) keeps the variance of ReLU (and leaky ReLU) activations constant from
+layer to layer; Xavier (sqrt(1 / fan_in)) does the same for sigmoid and tanh. Weights are
+zero-centred normals: all-positive `np.random.rand` weights are one of the learners' bugs this
+library exists to name.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import numpy as np
 from digitlab.errors import ConfigError
 
 #: the scale each activation calls for when weight_init_std is "auto"
-DEFAULT_INIT = {"relu": "he", "sigmoid": "xavier"}
+DEFAULT_INIT = {"relu": "he", "leaky_relu": "he", "sigmoid": "xavier", "tanh": "xavier"}
 
 
 def init_std(weight_init_std: float | str, fan_in: int, activation: str) -> float:
     """The standard deviation for a weight matrix with `fan_in` inputs.
 
-    weight_init_std: a positive number, or "he", "xavier", or "auto" (He for ReLU, Xavier for
-    sigmoid).
+    weight_init_std: a positive number, or "he", "xavier", or "auto" (He for ReLU and leaky
+    ReLU, Xavier for sigmoid and tanh).
     """
     if isinstance(weight_init_std, str):
         name = weight_init_std.lower()
@@ -33,12 +34,15 @@ def init_std(weight_init_std: float | str, fan_in: int, activation: str) -> floa
             f"weight_init_std={weight_init_std!r} is not a known scale; "
             "use a positive number, 'he', 'xavier' or 'auto'."
         )
-    std = float(weight_init_std)
-    if not std > 0 or not np.isfinite(std):
-        raise ConfigError(
-            f"weight_init_std={weight_init_std!r} must be a positive number (the book uses 0.01)."
-        )
-    return std
+    is_number = isinstance(weight_init_std, (int, float, np.integer, np.floating))
+    if is_number and not isinstance(weight_init_std, bool):
+        std = float(weight_init_std)
+        if std > 0 and np.isfinite(std):
+            return std
+    raise ConfigError(
+        f"weight_init_std={weight_init_std!r} must be a positive number (the book uses 0.01), "
+        "'he', 'xavier' or 'auto'."
+    )
 
 
 def normal_weights(

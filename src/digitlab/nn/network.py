@@ -1,37 +1,66 @@
 """Fully connected classifiers: `MLP` of any depth, and the book's `TwoLayerNet`.
 
-The parameters live in one dict, `params`, named as in the book (`W1`, `b1`, `W2`, `b2`, ...);
-`gradient` returns a dict with the same keys, so any optimizer's `update(params, grads)` and any
-gradient check works on any network.
+The parameters live in one dict, `params`, named as in the book (`W1`, `b1`, `W2`, `b2`, ...,
+and `gamma1`, `beta1`, ... for BatchNorm as in its MultiLayerNetExtend); `gradient` returns a
+dict with the same keys, so any optimizer's `update(params, grads)` and any gradient check works
+on any network. BatchNorm's running statistics are not parameters: `state()` / `load_state()`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 
 import numpy as np
 
+from digitlab._validate import number
 from digitlab.errors import ConfigError
 from digitlab.nn.functional import softmax
 from digitlab.nn.init import init_std, normal_weights
-from digitlab.nn.layers import ACTIVATIONS, Affine, Layer, SoftmaxWithLoss
+from digitlab.nn.layers import ACTIVATIONS, Affine, BatchNorm, Dropout, Layer, SoftmaxWithLoss
+
+#: the constructor keywords that `config()` records and `network_from_config` passes back
+OPTIONS = (
+    "activation",
+    "weight_init_std",
+    "use_batchnorm",
+    "dropout",
+    "weight_decay",
+    "seed",
+    "dtype",
+)
 
 
 class MLP:
-    """A multi-layer perceptron: (Affine → activation) × len(hidden_sizes), Affine, softmax.
+    """A multi-layer perceptron: (Affine → [BatchNorm] → activation → [Dropout]) for each hidden
+    layer, then Affine and softmax with cross-entropy (the book's MultiLayerNetExtend).
 
     x: (N, input_size) float, pixels in [0, 1]; t: (N,) int labels or (N, output_size) one-hot.
 
     Args:
         input_size: features per sample (784 for 28x28 images).
-        hidden_sizes: units in each hidden layer, e.g. [100] or [256, 128].
+        hidden_sizes: units in each hidden layer, e.g. [100] or [256, 128]; [] is softmax
+            regression.
         output_size: number of classes.
-        activation: "relu" or "sigmoid".
+        activation: "relu", "sigmoid", "tanh" or "leaky_relu" (negative slope 0.01).
         weight_init_std: a fixed std (the book uses 0.01), or "he", "xavier", "auto" (He for
-            ReLU, Xavier for sigmoid).
-        seed: seed of the generator for the initial weights; ignored when `rng` is given.
-        rng: a numpy Generator to draw the initial weights from.
-        dtype: float64 (exact gradient checks) or float32 (faster training).
+            ReLU and leaky ReLU, Xavier for sigmoid and tanh).
+        use_batchnorm: normalize each hidden layer's pre-activations (learnable gamma, beta).
+        dropout: probability of dropping each hidden unit in training (inverted dropout);
+            0 adds no Dropout layers.
+        weight_decay: L2 strength lambda: the loss gets 0.5 * lambda * sum(W^2) over the weight
+            matrices (not biases, gamma or beta) and each W's gradient lambda * W, as in the
+            book's MultiLayerNet.
+        seed: seed of the generator for the initial weights and the dropout masks; ignored
+            when `rng` is given.
+        rng: a numpy Generator to draw the initial weights (and dropout generators) from.
+        dtype: float64 (exact gradient checks) or float32 (faster training); every array of
+            the forward and backward pass keeps it for inputs of the same dtype.
+
+    Train and eval mode: `loss_and_gradient` / `gradient` run in training mode (batch
+    statistics, dropout masks); `predict`, `accuracy` and `loss` in evaluation mode (running
+    statistics, no dropout) unless `loss(..., train=True)`. For the same seed the initial
+    weights do not depend on use_batchnorm, dropout or weight_decay.
     """
 
     def __init__(
@@ -42,38 +71,71 @@ class MLP:
         *,
         activation: str = "relu",
         weight_init_std: float | str = "auto",
+        use_batchnorm: bool = False,
+        dropout: float = 0.0,
+        weight_decay: float = 0.0,
         seed: int | None = None,
         rng: np.random.Generator | None = None,
         dtype: type | np.dtype | str = np.float64,
     ) -> None:
-        sizes = [input_size, *hidden_sizes, output_size]
-        if any(not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
-            raise ConfigError(f"layer sizes must be positive integers, got {sizes}.")
-        if activation not in ACTIVATIONS:
+        self.sizes = _layer_sizes(input_size, hidden_sizes, output_size)
+        if not isinstance(activation, str) or activation not in ACTIVATIONS:
             raise ConfigError(
                 f"activation={activation!r} is not known; choose one of {sorted(ACTIVATIONS)}."
             )
-        self.dtype = np.dtype(dtype)
+        if not isinstance(use_batchnorm, (bool, np.bool_)):
+            raise ConfigError(f"use_batchnorm={use_batchnorm!r} must be True or False.")
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            self.dtype = None
         if self.dtype not in (np.float32, np.float64):
-            raise ConfigError(f"dtype={dtype!r} must be float32 or float64.")
-        self.sizes = [int(s) for s in sizes]
+            raise ConfigError(f"dtype={dtype!r} must be float32 or float64 (e.g. 'float32').")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise ConfigError(f"seed={seed!r} must be a whole number or None, e.g. 0.")
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise ConfigError(
+                f"rng={rng!r} must be a numpy Generator, e.g. np.random.default_rng(0)."
+            )
         self.activation = activation
-        self.weight_init_std = weight_init_std
+        self.use_batchnorm = bool(use_batchnorm)
+        self.dropout = number("dropout", dropout, low=0, high=1, high_open=True, example="0.2")
+        self.weight_decay = number("weight_decay", weight_decay, low=0, example="1e-4")
+        self.seed = None if seed is None or rng is not None else int(seed)
         #: what is known of how the network was trained (filled in by digitlab.load)
         self.metadata: dict = {}
         rng = rng if rng is not None else np.random.default_rng(seed)
 
+        # All weights first, then anything else random (the dropout generators), so the same
+        # seed gives the same initial weights with or without dropout.
         self.params: dict[str, np.ndarray] = {}
-        self.layers: list[Layer] = []
-        n_affine = len(sizes) - 1
+        n_affine = len(self.sizes) - 1
         for i in range(1, n_affine + 1):
             fan_in, fan_out = self.sizes[i - 1], self.sizes[i]
             std = init_std(weight_init_std, fan_in, activation)
             self.params[f"W{i}"] = normal_weights(fan_in, fan_out, std, rng, self.dtype)
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
+        # valid now: init_std accepted it
+        self.weight_init_std = (
+            weight_init_std if isinstance(weight_init_std, str) else float(weight_init_std)
+        )
+        self._weight_names = tuple(f"W{i}" for i in range(1, n_affine + 1))
+
+        self.layers: list[Layer] = []
+        for i in range(1, n_affine + 1):
             self.layers.append(Affine(self.params, f"W{i}", f"b{i}"))
-            if i < n_affine:
-                self.layers.append(ACTIVATIONS[activation]())
+            if i == n_affine:
+                break
+            if self.use_batchnorm:
+                # gamma = 1, beta = 0: the layer starts as a pure normalization
+                self.params[f"gamma{i}"] = np.ones(self.sizes[i], dtype=self.dtype)
+                self.params[f"beta{i}"] = np.zeros(self.sizes[i], dtype=self.dtype)
+                names = (f"gamma{i}", f"beta{i}", f"running_mean{i}", f"running_var{i}")
+                self.layers.append(BatchNorm(self.params, *names))
+            self.layers.append(ACTIVATIONS[activation]())
+            if self.dropout > 0:
+                generator = np.random.default_rng(rng.integers(2**63))
+                self.layers.append(Dropout(self.dropout, generator))
         self.last_layer = SoftmaxWithLoss()
 
     # -- the book's API ---------------------------------------------------------------------
@@ -85,12 +147,19 @@ class MLP:
         return x
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities. x: (N, input_size) -> (N, output_size), rows sum to 1."""
+        """Class probabilities (eval mode). x: (N, input_size) -> (N, output_size), rows sum
+        to 1."""
         return softmax(self.scores(x))
 
-    def loss(self, x: np.ndarray, t: np.ndarray) -> float:
-        """Mean cross-entropy over the batch."""
-        return self.last_layer.forward(self.scores(x), t)
+    def loss(self, x: np.ndarray, t: np.ndarray, train: bool = False) -> float:
+        """Mean cross-entropy over the batch, plus the weight decay term if any.
+
+        train=False (default): evaluation mode, as predict. train=True: the loss that
+        `gradient` differentiates (batch statistics, dropout masks); inside `frozen()` it is a
+        fixed function of the parameters, ready for finite differences.
+        """
+        loss = self.last_layer.forward(self.scores(x, train), t)
+        return loss + self._weight_penalty() if self.weight_decay else loss
 
     def accuracy(self, x: np.ndarray, t: np.ndarray, batch_size: int = 10_000) -> float:
         """Fraction of samples whose most probable class is the label (t: indices or one-hot)."""
@@ -104,7 +173,8 @@ class MLP:
     def loss_and_gradient(
         self, x: np.ndarray, t: np.ndarray
     ) -> tuple[float, dict[str, np.ndarray]]:
-        """Backpropagation: the mean loss and its gradient for every entry of `params`."""
+        """Backpropagation in training mode: the mean loss (with weight decay) and its gradient
+        for every entry of `params`."""
         loss = self.last_layer.forward(self.scores(x, train=True), t)
         dout = self.last_layer.backward()
         for i in range(len(self.layers) - 1, -1, -1):
@@ -112,6 +182,11 @@ class MLP:
         grads: dict[str, np.ndarray] = {}
         for layer in self.layers:
             grads.update(layer.grads)
+        if self.weight_decay:
+            loss += self._weight_penalty()
+            for name in self._weight_names:
+                # a new array: the Affine layer's own gradient stays that of the data term
+                grads[name] = grads[name] + self.weight_decay * self.params[name]
         return loss, grads
 
     def gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
@@ -119,42 +194,107 @@ class MLP:
         return self.loss_and_gradient(x, t)[1]
 
     def numerical_gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
-        """Central differences of the loss, as the book computes them (h = 1e-4), for every
-        parameter; from cached values instead of a forward pass per parameter, so 784-100-10
-        takes well under a second (see digitlab.gradients.fast)."""
+        """Central differences of the training-mode loss, as the book computes them
+        (h = 1e-4), for every parameter. For a chain of Affine layers and activations they
+        come from cached values instead of a forward pass per parameter, so 784-100-10 takes
+        well under a second (see digitlab.gradients.fast); with BatchNorm or Dropout, from the
+        book's loop. To compare with `gradient` under Dropout, call both inside `frozen()`."""
         from digitlab.gradients.fast import finite_differences
 
         return finite_differences(self, x, t)
 
+    # -- modes and state --------------------------------------------------------------------
+
+    @contextmanager
+    def frozen(self) -> Iterator[MLP]:
+        """Inside, training-mode passes are repeatable and change nothing: every Dropout layer
+        reuses its last mask, and BatchNorm's running statistics stay as they are. On exit the
+        dropout generators are where they were, so a check leaves a training run unchanged.
+
+        with net.frozen():
+            grads = net.gradient(x, t)  # draws the masks
+            loss = net.loss(x, t, train=True)  # the same masks
+        """
+        with ExitStack() as stack:
+            for layer in self.layers:
+                stack.enter_context(layer.frozen())
+            yield self
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Copies of the arrays besides `params` that predictions depend on: BatchNorm's
+        `running_mean1`, `running_var1`, ... ((hidden_size,) each); {} without BatchNorm.
+        A model file needs them, as much as the weights."""
+        return {name: a.copy() for layer in self.layers for name, a in layer.state.items()}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        """Set the arrays that `state()` returns (the same names and shapes), in place."""
+        own = {name: layer.state for layer in self.layers for name in layer.state}
+        if set(state) != set(own):
+            raise ConfigError(
+                f"cannot load a state of {sorted(state)} into {self!r}, whose state is "
+                f"{sorted(own)}; pass the state() of a network with the same architecture."
+            )
+        for name, value in state.items():  # all checked before any is changed
+            if np.shape(value) != own[name][name].shape:
+                raise ConfigError(
+                    f"cannot load state {name!r} of shape {np.shape(value)} into {self!r}, "
+                    f"which needs {own[name][name].shape}; pass the state() of a network with "
+                    "the same sizes."
+                )
+        for name, value in state.items():
+            own[name][name][...] = value
+
     def astype(self, dtype: type | np.dtype | str) -> MLP:
-        """A copy of this network with parameters of another dtype (e.g. float64 to check)."""
+        """A copy of this network with parameters and state of another dtype (e.g. float64 to
+        check)."""
         copy = network_from_config({**self.config(), "dtype": np.dtype(dtype).name})
         for name, param in self.params.items():
             copy.params[name][...] = param
+        copy.load_state(self.state())
         return copy
 
     # -- description ------------------------------------------------------------------------
 
     def config(self) -> dict:
-        """Everything needed to rebuild this architecture (weights aside), as plain JSON data."""
+        """Every constructor setting (weights aside), as plain JSON data; `network_from_config`
+        builds the same network from it (with the same initial weights where seeded)."""
         return {
             "type": type(self).__name__,
             "sizes": self.sizes,
             "activation": self.activation,
             "weight_init_std": self.weight_init_std,
+            "use_batchnorm": self.use_batchnorm,
+            "dropout": self.dropout,
+            "weight_decay": self.weight_decay,
+            "seed": self.seed,
             "dtype": self.dtype.name,
         }
 
     def __repr__(self) -> str:
-        arrows = "→".join(str(s) for s in self.sizes)
-        return f"{type(self).__name__}({arrows}, {self.activation}, {self.dtype.name})"
+        parts = ["→".join(str(s) for s in self.sizes), self.activation]
+        if self.use_batchnorm:
+            parts.append("batchnorm")
+        if self.dropout:
+            parts.append(f"dropout {self.dropout:g}")
+        if self.weight_decay:
+            parts.append(f"weight decay {self.weight_decay:g}")
+        parts.append(self.dtype.name)
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _weight_penalty(self) -> float:
+        """0.5 * lambda * sum of W^2 over the weight matrices."""
+        total = sum(
+            float(np.vdot(self.params[name], self.params[name])) for name in self._weight_names
+        )
+        return 0.5 * self.weight_decay * total
 
 
 class TwoLayerNet(MLP):
     """The book's two-layer network: Affine → activation → Affine → softmax.
 
     Same constructor as *Deep Learning from Scratch* (`weight_init_std=0.01`, ReLU as in its
-    chapter 5); the keywords of `MLP` choose the activation, seed and dtype.
+    chapter 5); the keywords of `MLP` choose the activation, BatchNorm, dropout, weight decay,
+    seed and dtype.
     """
 
     def __init__(
@@ -171,23 +311,26 @@ class TwoLayerNet(MLP):
 
 
 def network_from_config(config: dict) -> MLP:
-    """Rebuild the network class named in `config` (weights are drawn afresh)."""
-    if config.get("type") == "TwoLayerNet":
-        in_size, hidden, out_size = config["sizes"]
-        return TwoLayerNet(
-            in_size,
-            hidden,
-            out_size,
-            weight_init_std=config["weight_init_std"],
-            activation=config["activation"],
-            dtype=config["dtype"],
-        )
+    """Rebuild the network class named in `config` (from `config()`; weights drawn afresh).
+
+    Settings missing from an older config take their defaults (no BatchNorm, dropout or weight
+    decay).
+    """
+    options = {key: config[key] for key in OPTIONS if key in config}
     sizes = config["sizes"]
-    return MLP(
-        sizes[0],
-        sizes[1:-1],
-        sizes[-1],
-        activation=config["activation"],
-        weight_init_std=config["weight_init_std"],
-        dtype=config["dtype"],
-    )
+    if config.get("type") == "TwoLayerNet":
+        input_size, hidden_size, output_size = sizes
+        return TwoLayerNet(input_size, hidden_size, output_size, **options)
+    return MLP(sizes[0], sizes[1:-1], sizes[-1], **options)
+
+
+def _layer_sizes(input_size: int, hidden_sizes: Sequence[int], output_size: int) -> list[int]:
+    if isinstance(hidden_sizes, (str, bytes)) or not hasattr(hidden_sizes, "__iter__"):
+        raise ConfigError(
+            f"hidden_sizes={hidden_sizes!r} must be a list of layer sizes, e.g. [100] or "
+            "[256, 128]."
+        )
+    sizes = [input_size, *hidden_sizes, output_size]
+    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
+        raise ConfigError(f"layer sizes must be positive integers, got {sizes}.")
+    return [int(s) for s in sizes]

@@ -6,6 +6,7 @@ A callback is any object with some of these methods (each optional):
     on_step_end(trainer, step, loss, grads)       after each optimizer update; step counts from
                                                   1 over the whole run, grads are this step's
     on_epoch_end(trainer, epoch)                  after the epoch's accuracies are recorded
+    on_train_end(trainer)                         when fit ends, stopped early or not
 
 Inside any of them, `trainer.stop(reason)` ends the run after the current step; the reason is
 kept in `History.stopped` and logged. The doctor's training watcher and early stopping are

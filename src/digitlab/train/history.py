@@ -13,7 +13,8 @@ class History:
 
     loss: the mini-batch loss of every step; train_acc / test_acc: accuracy after each epoch
     (test_acc is empty when no test set was given); epoch_loss: mean step loss of each epoch;
-    seconds: training time of each epoch.
+    seconds: training time of each epoch; val_acc / val_loss: on the validation set after each
+    epoch (empty without one); lr: the learning rate of each epoch's last step.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -24,6 +25,11 @@ class History:
     seconds: list[float] = field(default_factory=list)
     #: why the run ended early (a callback's reason), or None if it ran all its epochs
     stopped: str | None = None
+    val_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    #: the epoch (from 1) whose weights EarlyStopping kept, or None
+    best_epoch: int | None = None
 
     @property
     def epochs(self) -> int:

@@ -28,7 +28,16 @@ class Trainer:
         seed: seed of the shuffling.
         progress: show a progress bar per epoch (None: only when writing to a terminal).
         log: where the one-line summary of each epoch goes (None: nowhere).
-        callbacks: objects watching the run (see digitlab.train.callbacks).
+        callbacks: objects watching the run (see digitlab.train.callbacks), such as
+            EarlyStopping.
+        schedule: a learning-rate schedule (digitlab.train.schedules): before each step,
+            `optimizer.lr = base_lr * schedule(epochs done)`, base_lr being the optimizer's lr
+            when the first fit began.
+        augment: called as `augment(x_batch, rng)` on each training batch (not on the data
+            set), e.g. digitlab.datasets.Augment(); it draws from the trainer's generator.
+        watch: add the doctor's TrainingWatcher (digitlab.doctor.watch) to the callbacks: it
+            stops a run whose loss turns NaN or diverges, with the finding that explains it,
+            and logs saturated or dead units and stalls; kept as `self.watcher`.
     """
 
     def __init__(
@@ -42,6 +51,9 @@ class Trainer:
         progress: bool | None = None,
         log: Callable[[str], None] | None = tqdm.write,
         callbacks: Sequence[object] = (),
+        schedule: Callable[[float], float] | None = None,
+        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+        watch: bool = True,
     ) -> None:
         if not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ConfigError(f"epochs={epochs!r} must be a whole number >= 1.")
@@ -56,7 +68,21 @@ class Trainer:
         self.log = log
         self.history = History()
         self.callbacks = list(callbacks)
+        if schedule is not None and not hasattr(self.optimizer, "lr"):
+            raise ConfigError(
+                f"a schedule sets optimizer.lr, but {self.optimizer!r} has no lr; "
+                "use a digitlab optimizer or drop the schedule."
+            )
+        self.schedule = schedule
+        self.augment = augment
+        #: the optimizer's lr when the first fit began: what the schedule's factors multiply
+        self.base_lr: float | None = None
+        #: the (x_val, t_val) of the current fit, or None (read by EarlyStopping)
+        self.validation: tuple[np.ndarray, np.ndarray] | None = None
         self._stop_reason: str | None = None
+        self.watch = bool(watch)
+        #: the doctor's TrainingWatcher, made at the first fit when watch is True
+        self.watcher = None
 
     def stop(self, reason: str) -> None:
         """Ask the run to end after the current step (called by callbacks)."""
@@ -68,8 +94,13 @@ class Trainer:
         t_train: np.ndarray,
         x_test: np.ndarray | None = None,
         t_test: np.ndarray | None = None,
+        *,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> History:
         """Train for `epochs` epochs. x: (N, D) float; t: (N,) int labels or (N, C) one-hot.
+
+        validation: (x_val, t_val), held out of x_train (see train_validation_split); its
+        accuracy and loss are recorded after each epoch, for EarlyStopping to monitor.
 
         Returns the History (also kept as `self.history`), extended if fit is called again.
         """
@@ -83,7 +114,15 @@ class Trainer:
         history.steps_per_epoch = steps
         step_fn = _step_function(self.network)
         first_epoch = history.epochs
+        self.validation = validation
+        if self.schedule is not None and self.base_lr is None:
+            self.base_lr = self.optimizer.lr
         self._stop_reason = None
+        if self.watch and self.watcher is None:
+            from digitlab.doctor.watch import TrainingWatcher  # lazily: the doctor reads train
+
+            self.watcher = TrainingWatcher()
+            self.callbacks.append(self.watcher)
         call(self.callbacks, "on_train_begin", self)
         for epoch in range(first_epoch + 1, first_epoch + self.epochs + 1):
             start_time = time.perf_counter()
@@ -98,7 +137,12 @@ class Trainer:
             )
             for step in bar:
                 batch = order[step * self.batch_size : (step + 1) * self.batch_size]
-                loss, grads = step_fn(x_train[batch], t_train[batch])
+                x_batch = x_train[batch]
+                if self.augment is not None:
+                    x_batch = self.augment(x_batch, self.rng)
+                if self.schedule is not None:
+                    self.optimizer.lr = self.base_lr * self.schedule(epoch - 1 + step / steps)
+                loss, grads = step_fn(x_batch, t_train[batch])
                 self.optimizer.update(self.network.params, grads)
                 losses[step] = loss
                 call(self.callbacks, "on_step_end", self, len(history.loss) + step + 1, loss, grads)
@@ -112,6 +156,11 @@ class Trainer:
             history.train_acc.append(self.network.accuracy(x_train, t_train))
             if x_test is not None and t_test is not None:
                 history.test_acc.append(self.network.accuracy(x_test, t_test))
+            if validation is not None:
+                history.val_acc.append(self.network.accuracy(*validation))
+                history.val_loss.append(float(self.network.loss(*validation)))
+            if hasattr(self.optimizer, "lr"):
+                history.lr.append(float(self.optimizer.lr))
             if self.log is not None:
                 self.log(self._summary(epoch, first_epoch + self.epochs))
             call(self.callbacks, "on_epoch_end", self, epoch)
@@ -120,6 +169,7 @@ class Trainer:
                 if self.log is not None:
                     self.log(f"stopped: {self._stop_reason}")
                 break
+        call(self.callbacks, "on_train_end", self)
         return history
 
     def _summary(self, epoch: int, last_epoch: int) -> str:
@@ -128,6 +178,8 @@ class Trainer:
         line += f"  train {h.train_acc[-1]:.1%}"
         if h.test_acc:
             line += f"  test {h.test_acc[-1]:.1%}"
+        if h.val_acc:
+            line += f"  val {h.val_acc[-1]:.1%}"
         return line
 
     def __repr__(self) -> str:

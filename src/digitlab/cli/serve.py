@@ -1,0 +1,58 @@
+"""`digitlab serve`: the draw page and the runs page, on a local web server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from digitlab.errors import DigitlabError
+from digitlab.i18n import _
+
+
+@click.command(help=_("Start a local web page to draw a digit on and to follow training runs."))
+@click.option(
+    "--model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=_("Model file to read drawings with  [default: the model shipped with digitlab]"),
+)
+@click.option(
+    "--runs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help=_("Folder of training runs to list."),
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help=_("Address to listen on; 127.0.0.1 keeps the page on this computer."),
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help=_("Port to listen on."),
+)
+def serve(model: Path | None, runs: Path, host: str, port: int) -> None:
+    try:
+        import uvicorn
+
+        from digitlab.web.app import create_app
+    except ImportError:
+        raise DigitlabError(
+            _("digitlab serve needs the web extra; install it with: pip install 'digitlab[web]'")
+        ) from None
+    from digitlab.modelfile import load, load_default
+
+    network = load(model) if model is not None else load_default()
+    app = create_app(network, runs)
+    click.echo(
+        _("serving {model} on http://{host}:{port}/ (runs from {runs}); Ctrl+C stops").format(
+            model=network, host=host, port=port, runs=runs
+        )
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")

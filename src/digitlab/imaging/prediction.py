@@ -1,0 +1,104 @@
+"""Read a digit with a network: preprocess a picture as MNIST was, then classify it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitlab.errors import ModelFileError
+from digitlab.i18n import _
+from digitlab.imaging.mnist_style import SIDE, Preprocessed, preprocess
+
+
+@dataclass
+class Prediction:
+    """What the network read.
+
+    probabilities: (C,) float, one per class, summing to 1; classes: the class names;
+    input: (28, 28) float in [0, 1], exactly what the network saw; steps: the preprocessing
+    on the way (see `Preprocessed`).
+    """
+
+    probabilities: np.ndarray
+    classes: list[str]
+    input: np.ndarray
+    steps: Preprocessed | None = None
+
+    @property
+    def label(self) -> str:
+        """The most probable class."""
+        return self.classes[int(np.argmax(self.probabilities))]
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probabilities))
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        """The k most probable classes with their probabilities, most probable first."""
+        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        return [(self.classes[i], float(self.probabilities[i])) for i in order]
+
+    def __repr__(self) -> str:
+        best = ", ".join(f"{label} {p:.1%}" for label, p in self.top())
+        return f"Prediction({best})"
+
+
+def predict(model, image, *, name: str | None = None) -> Prediction:
+    """Read the digit in `image` with `model`.
+
+    model: a network (e.g. from `digitlab.load`), a path to a model file, or None for the
+    model that ships with digitlab. image: a path to a picture (PNG, JPEG, BMP, ...), a PIL
+    image, or an array (H, W[, 3|4]), of any size and polarity; see `preprocess`.
+    Raises ImageError for a picture that cannot be read or shows no ink, ModelFileError for a
+    model that cannot be loaded or does not take 28x28 images.
+    """
+    network = resolve_model(model)
+    steps = preprocess(image, name=name)
+    return Prediction(
+        probabilities=classify(network, steps.image),
+        classes=class_names(network),
+        input=steps.image,
+        steps=steps,
+    )
+
+
+def classify(network, pixels: np.ndarray) -> np.ndarray:
+    """Class probabilities (C,) for one preprocessed digit, pixels (28, 28) in [0, 1],
+    normalized as the model's metadata says its training inputs were."""
+    x = pixels.reshape(1, SIDE * SIDE)
+    normalization = getattr(network, "metadata", {}).get("normalization") or {}
+    mean, std = normalization.get("mean"), normalization.get("std")
+    if mean is not None and std is not None:
+        x = (x - np.asarray(mean)) / np.asarray(std)
+    dtype = getattr(network, "dtype", np.float64)
+    return np.asarray(network.predict(x.astype(dtype)), dtype=np.float64)[0]
+
+
+def class_names(network) -> list[str]:
+    classes = getattr(network, "metadata", {}).get("classes")
+    outputs = network.sizes[-1] if hasattr(network, "sizes") else 10
+    return [str(c) for c in classes] if classes else [str(i) for i in range(outputs)]
+
+
+def resolve_model(model):
+    """A network from a network, a model file's path, or None (the shipped default)."""
+    from digitlab.modelfile import load, load_default
+
+    if model is None:
+        network = load_default()
+    elif isinstance(model, (str, os.PathLike)):
+        network = load(Path(model))
+    else:
+        network = model
+    inputs = getattr(network, "sizes", [SIDE * SIDE])[0]
+    if inputs != SIDE * SIDE:
+        raise ModelFileError(
+            _(
+                "the model {model} takes {inputs} inputs, but a digit picture becomes 28x28 = "
+                "784; use a model trained on 28x28 images"
+            ).format(model=network, inputs=inputs)
+        )
+    return network

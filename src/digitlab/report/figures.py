@@ -1,0 +1,238 @@
+"""The report's figures, each a function from plain arrays to a PNG.
+
+matplotlib's object API (no pyplot state), so they draw headless and from threads. The words
+inside the figures stay in English: matplotlib's bundled fonts have no Chinese glyphs, and a
+missing glyph is drawn as a box (and warned about). The page around them is translated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from digitlab.plots import smooth
+
+DPI = 100
+
+
+def plot_training(history, path: str | Path) -> Path:
+    """Loss per step (raw and smoothed) beside train/test accuracy per epoch."""
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    steps = np.arange(1, len(history.loss) + 1)
+    loss = np.asarray(history.loss, dtype=float)
+    finite = np.isfinite(loss)
+    loss_ax.plot(steps, loss, color="tab:blue", alpha=0.25, linewidth=0.8, label="per step")
+    window = max(1, history.steps_per_epoch // 10)
+    if finite.all() and len(loss):
+        loss_ax.plot(steps, smooth(loss, window), color="tab:blue", label=f"mean of {window}")
+    per_epoch = max(1, history.steps_per_epoch)
+    for epoch in range(1, history.epochs):
+        loss_ax.axvline(epoch * per_epoch, color="0.85", linewidth=0.6, zorder=0)
+    loss_ax.set(xlabel="step (mini-batch)", ylabel="loss (cross-entropy)", title="Training loss")
+    if finite.any():
+        loss_ax.set_ylim(0, max(float(np.percentile(loss[finite], 99.5)) * 1.05, 1e-3))
+    loss_ax.grid(alpha=0.3)
+    loss_ax.legend(loc="upper right")
+
+    epochs = np.arange(1, history.epochs + 1)
+    acc_ax.plot(epochs, history.train_acc, marker="o", label="train")
+    if history.test_acc:
+        acc_ax.plot(epochs, history.test_acc, marker="s", linestyle="--", label="test")
+    low = min([*history.train_acc, *history.test_acc, 0.9])
+    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy per epoch")
+    acc_ax.set_ylim(max(0.0, low - 0.05), 1.0)
+    acc_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    acc_ax.grid(alpha=0.3)
+    acc_ax.legend(loc="lower right")
+    fig.savefig(path, dpi=DPI)
+    return Path(path)
+
+
+def plot_confusion(confusion: np.ndarray, classes: list[str], path: str | Path) -> Path:
+    """The confusion matrix (rows: true class, columns: predicted; off-diagonal cells coloured
+    by count so that the mistakes stand out) beside the accuracy of each class."""
+    confusion = np.asarray(confusion)
+    n = len(classes)
+    fig = Figure(figsize=(11, 4.8), layout="constrained")
+    matrix_ax, class_ax = fig.subplots(1, 2, width_ratios=[1.25, 1])
+    errors = confusion.astype(float).copy()
+    np.fill_diagonal(errors, np.nan)
+    top = max(1.0, float(np.nanmax(errors)) if n > 1 else 1.0)
+    matrix_ax.imshow(errors, cmap="Reds", vmin=0, vmax=top)
+    for i in range(n):
+        for j in range(n):
+            count = int(confusion[i, j])
+            if count == 0 and i != j:
+                continue
+            dark = i != j and count > top * 0.6
+            matrix_ax.text(
+                j,
+                i,
+                str(count),
+                ha="center",
+                va="center",
+                fontsize=8 if n <= 10 else 6,
+                color="white" if dark else ("0.25" if i == j else "black"),
+                fontweight="bold" if i == j else "normal",
+            )
+    matrix_ax.set_xticks(range(n), classes, rotation=45 if max(map(len, classes)) > 2 else 0)
+    matrix_ax.set_yticks(range(n), classes)
+    matrix_ax.set(xlabel="predicted", ylabel="true", title="Confusion matrix (test set)")
+
+    totals = confusion.sum(axis=1)
+    accuracy = np.divide(np.diag(confusion), totals, out=np.zeros(n), where=totals > 0)
+    order = np.arange(n)[::-1]
+    bars = class_ax.barh(order, accuracy, color="tab:blue")
+    worst = int(np.argmin(accuracy))
+    bars[worst].set_color("tab:red")
+    for i, value in enumerate(accuracy):
+        class_ax.text(value, order[i], f" {value:.1%}", va="center", fontsize=8)
+    class_ax.set_yticks(order, classes)
+    class_ax.set_xlim(max(0.0, float(accuracy.min()) - 0.1), 1.04)
+    class_ax.set(xlabel="accuracy", title="Accuracy per class (worst in red)")
+    class_ax.grid(alpha=0.3, axis="x")
+    fig.savefig(path, dpi=DPI)
+    return Path(path)
+
+
+def plot_mistakes(
+    images: np.ndarray,
+    true: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    classes: list[str],
+    path: str | Path,
+    columns: int = 10,
+) -> Path:
+    """A gallery of misread test images (K, 28, 28), dark ink on white as on paper, each
+    titled 'true → predicted' and the network's confidence in its wrong answer."""
+    count = len(images)
+    rows = max(1, -(-count // columns))
+    fig = Figure(figsize=(columns * 1.05, rows * 1.25), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, image, t, p, c in zip(axes, images, true, predicted, confidence, strict=False):
+        ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
+        ax.set_title(f"{classes[t]}→{classes[p]} {c:.0%}", fontsize=9, color="tab:red")
+    fig.savefig(path, dpi=DPI)
+    return Path(path)
+
+
+def plot_first_layer(weights: np.ndarray, path: str | Path, max_units: int = 256) -> Path:
+    """Each hidden unit's incoming weights (a column of W1, 784 values) as a 28x28 tile: red
+    where ink raises the unit's input, blue where it lowers it; each tile on its own scale."""
+    units = min(weights.shape[1], max_units)
+    columns = int(np.ceil(np.sqrt(units)))
+    rows = -(-units // columns)
+    side = 28
+    mosaic = np.full((rows * (side + 1) - 1, columns * (side + 1) - 1), np.nan)
+    for k in range(units):
+        tile = weights[:, k].reshape(side, side).astype(float)
+        scale = np.abs(tile).max()
+        r, c = divmod(k, columns)
+        mosaic[r * (side + 1) : r * (side + 1) + side, c * (side + 1) : c * (side + 1) + side] = (
+            tile / scale if scale > 0 else tile
+        )
+    size = min(10.0, max(4.0, columns * 0.62))
+    fig = Figure(figsize=(size, size * rows / columns + 0.5), layout="constrained")
+    ax = fig.add_subplot()
+    cmap = colormaps["RdBu_r"].with_extremes(bad="white")
+    ax.imshow(mosaic, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    shown = f"{units} of {weights.shape[1]}" if units < weights.shape[1] else f"all {units}"
+    ax.set_title(f"First layer: what each hidden unit looks for ({shown} units)")
+    fig.savefig(path, dpi=DPI)
+    return Path(path)
+
+
+def _epoch_picks(epochs: np.ndarray, most: int = 6) -> list[int]:
+    """Indices of up to `most` records spread over the run, always the first and the last."""
+    n = len(epochs)
+    if n <= most:
+        return list(range(n))
+    return sorted({round(i * (n - 1) / (most - 1)) for i in range(most)})
+
+
+def plot_activations(stats: dict[str, np.ndarray], path: str | Path) -> Path:
+    """Per activation layer, the histogram of its outputs on the probe batch at several epochs
+    (light: early, dark: late), with the fraction of saturated units."""
+    names = [str(n) for n in stats["activation_names"]]
+    epochs = stats["epochs"]
+    picks = _epoch_picks(epochs)
+    columns = min(3, max(1, len(names)))
+    rows = -(-len(names) // columns)
+    fig = Figure(figsize=(11, 3.2 * rows + 0.3), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+    colour = colormaps["viridis_r"]
+    norm = Normalize(vmin=float(epochs.min()), vmax=max(float(epochs.max()), 1.0))
+    for ax in axes[len(names) :]:
+        ax.set_axis_off()
+    for i, (ax, name) in enumerate(zip(axes, names, strict=False)):
+        for j in picks:
+            counts = stats["activation_counts"][i, j]
+            edges = stats["activation_edges"][i, j]
+            density = counts / max(counts.sum(), 1)
+            label = f"epoch {epochs[j]}: {stats['activation_saturated'][i, j]:.0%} saturated"
+            ax.stairs(density, edges, color=colour(norm(epochs[j])), label=label, linewidth=1.3)
+        ax.set_yscale("log")
+        ax.set(title=name, xlabel="activation", ylabel="fraction of units")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper center")
+    fig.suptitle("Activations on a fixed probe batch (saturated: slope < 0.02, gradient cut 50x)")
+    fig.savefig(path, dpi=DPI)
+    return Path(path)
+
+
+def plot_gradients(stats: dict[str, np.ndarray], path: str | Path) -> Path:
+    """Histograms of log10 |gradient| of each weight matrix at several epochs, and the
+    root-mean-square gradient of every tensor per epoch (log scale): layers whose gradients
+    are orders of magnitude smaller than the last layer's learn that much more slowly."""
+    names = [str(n) for n in stats["gradient_names"]]
+    epochs = stats["epochs"]
+    picks = _epoch_picks(epochs)
+    matrices = [i for i, name in enumerate(names) if name.startswith("W")] or list(
+        range(len(names))
+    )
+    panels = len(matrices) + 1
+    columns = min(3, panels)
+    rows = -(-panels // columns)
+    fig = Figure(figsize=(11, 3.2 * rows + 0.3), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+    for ax in axes[panels:]:
+        ax.set_axis_off()
+    colour = colormaps["viridis_r"]
+    norm = Normalize(vmin=float(epochs.min()), vmax=max(float(epochs.max()), 1.0))
+    edges = stats["gradient_edges"]
+    for ax, i in zip(axes, matrices, strict=False):
+        for j in picks:
+            counts = stats["gradient_counts"][i, j]
+            density = counts / max(counts.sum(), 1)
+            zero = stats["gradient_zero"][i, j]
+            label = f"epoch {epochs[j]}" + (f" ({zero:.0%} exactly 0)" if zero >= 0.005 else "")
+            ax.stairs(density, edges, color=colour(norm(epochs[j])), label=label, linewidth=1.3)
+        occupied = np.flatnonzero(stats["gradient_counts"][i].sum(axis=0))
+        if occupied.size:
+            ax.set_xlim(edges[occupied[0]] - 0.5, edges[occupied[-1] + 1] + 0.5)
+        ax.set(title=f"{names[i]}: gradient", xlabel="log10 |gradient|", ylabel="fraction")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    rms_ax = axes[len(matrices)]
+    for i, name in enumerate(names):
+        style = "-" if name.startswith("W") else ":"
+        rms = np.where(stats["gradient_rms"][i] > 0, stats["gradient_rms"][i], np.nan)
+        rms_ax.plot(epochs, rms, style, marker="o", markersize=3, label=name)
+    rms_ax.set_yscale("log")
+    rms_ax.set(title="Gradient size per epoch", xlabel="epoch", ylabel="RMS gradient")
+    rms_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    rms_ax.grid(alpha=0.3)
+    rms_ax.legend(fontsize=7, ncols=2)
+    fig.suptitle("Gradients at the first step (epoch 0) and at each epoch's last step")
+    fig.savefig(path, dpi=DPI)
+    return Path(path)

@@ -1,0 +1,392 @@
+"""Reading digits from pictures: MNIST's preprocessing, robustness to the ways a photo differs
+from MNIST, one clear line for every unusable picture, and `digitlab predict`."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from digitlab import modelfile
+from digitlab.cli import main
+from digitlab.datasets import load_dataset
+from digitlab.errors import ImageError
+from digitlab.imaging import Prediction, predict, preprocess
+from digitlab.imaging import load as image_load
+
+#: the robustness bar: a transformed digit is read as well as the original, to within this
+#: many percentage points of accuracy (measured: see the README's table)
+MARGIN = 0.03
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    data = load_dataset("mnist-10k")
+    return data.x_test, data.t_test.astype(np.intp)
+
+
+@pytest.fixture(scope="module")
+def network():
+    return modelfile.load_default()
+
+
+@pytest.fixture(scope="module")
+def sample(mnist_test):
+    """500 real test digits drawn at random (seeded), as uint8 (500, 28, 28), and labels."""
+    images, labels = mnist_test
+    chosen = np.random.default_rng(0).choice(len(labels), size=500, replace=False)
+    return images[chosen], labels[chosen]
+
+
+# -- pictures the way photos differ from MNIST ---------------------------------------------------
+
+
+def enlarged(digit, factor=4):
+    image = Image.fromarray(digit)
+    return image.resize((28 * factor, 28 * factor), Image.Resampling.BICUBIC)
+
+
+def on_paper(ink_amount, paper, ink):
+    """RGB uint8 picture: ink (a colour) laid on paper (a colour or a (H, W, 3) texture) in
+    proportion ink_amount (H, W) in [0, 1]."""
+    amount = ink_amount[..., None]
+    return np.round(255 * np.clip(paper * (1 - amount) + ink * amount, 0, 1)).astype(np.uint8)
+
+
+def light_falloff(height, width, rng, darkest):
+    """Light from one side: 1 on the bright edge down to `darkest`, in a random direction."""
+    y, x = np.mgrid[0:height, 0:width] / max(height, width)
+    angle = rng.uniform(0, 2 * np.pi)
+    along = np.clip(0.5 + np.cos(angle) * (x - 0.5) + np.sin(angle) * (y - 0.5), 0, 1)
+    return darkest + (1 - darkest) * along
+
+
+def jpeg(image, quality):
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    buffer.seek(0)
+    return Image.open(buffer)
+
+
+def inverted(digit, rng):
+    return Image.fromarray(255 - digit)
+
+
+def off_centre_on_large_canvas(digit, rng):
+    canvas = Image.new("L", (240, 320), 0)
+    small = enlarged(digit, 3)
+    where = (int(rng.integers(0, 240 - 84)), int(rng.integers(0, 320 - 84)))
+    canvas.paste(small, where)
+    return canvas
+
+
+def scaled_up(digit, rng):
+    return enlarged(digit, 4)
+
+
+def thicker_strokes(digit, rng):
+    return enlarged(digit, 4).filter(ImageFilter.MaxFilter(7))  # dilation by 3 of 112 px
+
+
+def uneven_light(digit, rng):
+    ink = np.asarray(enlarged(digit), dtype=float) / 255
+    paper = np.full((112, 112, 3), 0.92)
+    picture = on_paper(ink, paper, np.array([0.08, 0.08, 0.08])) / 255
+    lit = picture * light_falloff(112, 112, rng, darkest=0.35)[..., None]
+    return Image.fromarray(np.round(255 * lit).astype(np.uint8)).convert("L")
+
+
+def coloured_paper_and_ink(digit, rng):
+    ink = np.asarray(enlarged(digit), dtype=float) / 255
+    return Image.fromarray(on_paper(ink, np.array([0.95, 0.85, 0.55]), np.array([0.15, 0.2, 0.6])))
+
+
+def jpeg_artefacts(digit, rng):
+    return jpeg(enlarged(255 - digit), quality=50)
+
+
+def phone_photo(digit, rng):
+    """All at once: enlarged, bolder, blue-black ink on cream paper with grain, off-centre on
+    a larger sheet, light falling off to 45%, saved as a JPEG."""
+    ink = np.asarray(enlarged(digit).filter(ImageFilter.MaxFilter(3)), dtype=float) / 255
+    height, width = 300, 240
+    sheet = np.zeros((height, width))
+    top, left = int(rng.integers(0, height - 112)), int(rng.integers(0, width - 112))
+    sheet[top : top + 112, left : left + 112] = ink
+    paper = np.array([0.9, 0.88, 0.75]) + rng.normal(0, 0.03, (height, width, 1))
+    picture = on_paper(sheet, paper, np.array([0.1, 0.12, 0.35])) / 255
+    lit = picture * light_falloff(height, width, rng, darkest=0.45)[..., None]
+    return jpeg(Image.fromarray(np.round(255 * lit).astype(np.uint8)), quality=70)
+
+
+TRANSFORMS = [
+    inverted,
+    off_centre_on_large_canvas,
+    scaled_up,
+    thicker_strokes,
+    uneven_light,
+    coloured_paper_and_ink,
+    jpeg_artefacts,
+]
+
+
+def accuracy(network, pictures, labels):
+    answers = [int(predict(network, picture).label) for picture in pictures]
+    return np.mean(np.array(answers) == labels)
+
+
+def test_preprocessing_an_mnist_digit_gives_it_back(sample):
+    """MNIST's own digits are already in MNIST's form: preprocessing leaves them (nearly) as
+    they are: same box, same centre of mass (up to a pixel, where MNIST rounded the other way
+    from a centre of mass lying halfway between two pixels). A few differ more: a speck of ink
+    apart from the digit, which MNIST kept in the box and preprocess drops."""
+    images = sample[0][:100]
+    differences = [np.abs(preprocess(image).image - image / 255).mean() for image in images]
+    assert np.mean(differences) < 0.005
+    assert np.median(differences) < 0.002
+
+    def up_to_a_pixel(a, b):
+        shifts = [np.roll(a, (dy, dx), axis=(0, 1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+        return min(np.abs(shifted - b).mean() for shifted in shifts)
+
+    close = [up_to_a_pixel(preprocess(i).image, i / 255) < 0.01 for i in images]
+    assert np.mean(close) >= 0.95
+
+
+def test_transformed_digits_are_read_as_well_as_the_originals(network, sample):
+    """500 real test digits, each shown one of the ways a photo differs from MNIST (in turn),
+    and each as a phone photo with all of them at once, are read within MARGIN of the
+    accuracy on the original digits."""
+    images, labels = sample
+    rng = np.random.default_rng(1)
+    baseline = network.accuracy(images.reshape(len(images), -1).astype(np.float32) / 255, labels)
+    assert baseline > 0.93
+    one_each = [TRANSFORMS[i % len(TRANSFORMS)](d, rng) for i, d in enumerate(images)]
+    assert accuracy(network, one_each, labels) >= baseline - MARGIN
+    photos = [phone_photo(d, rng) for d in images]
+    assert accuracy(network, photos, labels) >= baseline - MARGIN
+
+
+@pytest.mark.parametrize("transform", TRANSFORMS, ids=lambda f: f.__name__)
+def test_each_transformation_alone(network, sample, transform):
+    """Each way on its own, on 100 of the digits: none costs more than a few digits."""
+    images, labels = sample[0][:100], sample[1][:100]
+    rng = np.random.default_rng(2)
+    baseline = accuracy(network, list(images), labels)
+    assert accuracy(network, [transform(d, rng) for d in images], labels) >= baseline - 0.05
+
+
+def test_polarity_box_and_steps(sample):
+    digit = sample[0][0]
+    light_on_dark = preprocess(digit)
+    dark_on_light = preprocess(inverted(digit, None))
+    assert not light_on_dark.dark_ink and dark_on_light.dark_ink
+    photo = preprocess(phone_photo(digit, np.random.default_rng(0)))
+    assert photo.dark_ink
+    top, left, bottom, right = photo.box
+    # The digit's box (its 20 pixels enlarged 4x, bolder), not the sheet's 300x240.
+    assert 75 <= max(bottom - top, right - left) <= 90
+    assert max(photo.fitted.shape) == 20
+    assert photo.image.shape == (28, 28)
+    assert photo.image.min() >= 0 and photo.image.max() <= 1
+    rows, cols = np.mgrid[0:28, 0:28]
+    mass = photo.image.sum()
+    assert abs((photo.image * rows).sum() / mass - 14) <= 0.5
+    assert abs((photo.image * cols).sum() / mass - 14) <= 0.5
+
+
+def test_specks_shadows_and_the_page_edge_are_not_the_digit(network, sample):
+    """A dark band along one edge (the desk beyond the paper) and scattered specks of dust
+    do not move the box: the digit is read as without them."""
+    digit, label = sample[0][3], int(sample[1][3])
+    ink = np.asarray(enlarged(digit), dtype=float) / 255
+    sheet = np.zeros((300, 300))
+    sheet[90:202, 120:232] = ink
+    sheet[:, :25] = 0.9  # the desk
+    rng = np.random.default_rng(3)
+    for y, x in rng.integers(30, 290, size=(25, 2)):
+        sheet[y, x] = 1.0  # dust
+    picture = Image.fromarray(on_paper(sheet, np.array([0.95, 0.95, 0.93]), np.zeros(3)))
+    steps = preprocess(picture)
+    assert steps.box[1] >= 110 and steps.box[0] >= 80
+    assert predict(network, picture).label == str(label) == predict(network, digit).label
+
+
+def test_a_drawing_on_a_transparent_canvas(network, sample):
+    digit, label = sample[0][5], int(sample[1][5])
+    rgba = np.zeros((28, 28, 4), np.uint8)
+    rgba[..., 3] = digit  # black ink, visible where the digit is
+    assert predict(network, Image.fromarray(rgba, "RGBA")).label == str(label)
+    rgba[..., :3] = 255  # white ink on a transparent canvas
+    assert predict(network, Image.fromarray(rgba, "RGBA")).label == str(label)
+
+
+def test_a_phone_photo_is_turned_upright_from_its_exif(tmp_path, network, sample):
+    digit, label = sample[0][7], int(sample[1][7])
+    upright = enlarged(255 - digit)
+    stored = upright.rotate(90, expand=True)  # as the camera's sensor saw it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    path = tmp_path / "photo.jpg"
+    stored.save(path, exif=exif, quality=90)
+    assert predict(network, path).label == str(label) == predict(network, upright).label
+
+
+def test_predict_takes_paths_images_arrays_and_models(tmp_path, network, sample):
+    digit = sample[0][2]
+    path = tmp_path / "digit.png"
+    Image.fromarray(255 - digit).save(path)
+    model = modelfile.save(network, tmp_path / "model.npz")
+    results = [
+        predict(network, path),
+        predict(str(model), Image.open(path)),
+        predict(None, (255 - digit).astype(float) / 255),
+        predict(model, np.stack([255 - digit] * 3, axis=2)),
+    ]
+    for result in results:
+        assert isinstance(result, Prediction)
+        assert result.classes == [str(i) for i in range(10)]
+        assert result.probabilities.sum() == pytest.approx(1)
+        assert np.allclose(result.probabilities, results[0].probabilities)
+    top = results[0].top(3)
+    assert top[0][0] == results[0].label
+    assert top[0][1] >= top[1][1] >= top[2][1]
+    assert repr(results[0]).startswith(f"Prediction({results[0].label} ")
+
+
+# -- pictures that cannot be read ----------------------------------------------------------------
+
+
+def png_claiming(width, height):
+    """A tiny PNG whose header claims width x height pixels: a decompression bomb's header."""
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr : ihdr + 17]))
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+@pytest.fixture
+def bad_pictures(tmp_path):
+    (tmp_path / "notes.png").write_text("these are my notes, not a picture\n")
+    (tmp_path / "empty.png").write_bytes(b"")
+    Image.new("L", (200, 150), 235).save(tmp_path / "blank.png")
+    noise = np.random.default_rng(0).random((100, 100, 3))
+    buffer = io.BytesIO()
+    Image.fromarray((noise * 255).astype(np.uint8)).save(buffer, "PNG")
+    (tmp_path / "cut.png").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    (tmp_path / "bomb.png").write_bytes(png_claiming(30_000, 30_000))  # Pillow's error
+    (tmp_path / "bomb2.png").write_bytes(png_claiming(10_000, 9_000))  # Pillow's warning
+    (tmp_path / "big.png").write_bytes(png_claiming(8_500, 8_000))  # our own limit
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("name", "phrase"),
+    [
+        ("absent.png", "no such file"),
+        ("notes.png", "it is not an image"),
+        ("empty.png", "the file is empty"),
+        ("blank.png", "no digit found"),
+        ("cut.png", "the image data is damaged"),
+        ("bomb.png", "decompression bomb"),
+        ("bomb2.png", "decompression bomb"),
+        ("big.png", "8,500x8,000 pixels, more than the 64 million"),
+    ],
+)
+def test_an_unusable_picture_is_one_clear_error(bad_pictures, name, phrase):
+    with pytest.raises(ImageError, match=phrase) as caught:
+        preprocess(bad_pictures / name)
+    message = str(caught.value)
+    assert "\n" not in message and name in message
+
+
+def test_bad_arrays_and_other_objects(bad_pictures):
+    with pytest.raises(ImageError, match="a folder"):
+        preprocess(bad_pictures)
+    with pytest.raises(ImageError, match=r"\(H, W\), \(H, W, 3\) or \(H, W, 4\)"):
+        preprocess(np.zeros((28, 28, 2)))
+    with pytest.raises(ImageError, match="values from 0 to 1"):
+        preprocess(np.full((28, 28), 3.0))
+    with pytest.raises(ImageError, match="no pixels"):
+        preprocess(np.zeros((0, 28), np.uint8))
+    with pytest.raises(ImageError, match="pass a file path, a PIL image or a NumPy array"):
+        preprocess(42)
+
+
+def test_the_size_limit_applies_to_images_and_arrays_too(monkeypatch):
+    monkeypatch.setattr(image_load, "MAX_PIXELS", 1000)
+    with pytest.raises(ImageError, match="40x40 pixels, more than"):
+        preprocess(Image.new("L", (40, 40)))
+    with pytest.raises(ImageError, match="40x40 pixels, more than"):
+        preprocess(np.zeros((40, 40), np.uint8))
+
+
+def test_plain_paper_with_grain_and_jpeg_is_blank():
+    rng = np.random.default_rng(0)
+    paper = np.array([0.93, 0.91, 0.85]) + rng.normal(0, 0.02, (200, 260, 1))
+    picture = jpeg(Image.fromarray(np.round(255 * np.clip(paper, 0, 1)).astype(np.uint8)), 70)
+    with pytest.raises(ImageError, match="no digit found"):
+        preprocess(picture)
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+def test_digitlab_predict_prints_the_top_three(tmp_path, capsys, sample):
+    digit, label = sample[0][4], int(sample[1][4])
+    photo = phone_photo(digit, np.random.default_rng(4))
+    path = tmp_path / "my digit.jpg"
+    photo.save(path)
+    assert main(["predict", str(path)]) == 0
+    out = capsys.readouterr().out.strip()
+    fields = out.split()
+    assert len(fields) == 6 and fields[0] == str(label)
+    probabilities = [float(p.rstrip("%")) for p in fields[1::2]]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 100.05
+
+
+def test_digitlab_predict_show_writes_what_the_network_saw(tmp_path, capsys, sample):
+    paths = []
+    for i in range(2):
+        paths.append(tmp_path / f"d{i}.png")
+        inverted(sample[0][i], None).save(paths[-1])
+    model = modelfile.save(modelfile.load_default(), tmp_path / "model.npz")
+    args = ["predict", *map(str, paths), "--model", str(model), "--show", "--show-dir"]
+    assert main([*args, str(tmp_path / "seen")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [str(p) for p in paths]
+    for i in range(2):
+        seen = tmp_path / "seen" / f"d{i}-seen.png"
+        assert f"(wrote {seen})" in lines[i]
+        with Image.open(seen) as image:
+            image.verify()
+            assert image.format == "PNG"
+
+
+def test_digitlab_predict_says_one_line_per_bad_picture(bad_pictures, capsys, sample):
+    good = bad_pictures / "good.png"
+    Image.fromarray(sample[0][0]).save(good)
+    names = ["absent.png", "notes.png", "empty.png", "blank.png", "bomb.png"]
+    code = main(["predict", str(good), *(str(bad_pictures / n) for n in names)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out.startswith(f"{good}: ")  # the good picture is still read
+    errors = captured.err.splitlines()
+    assert len(errors) == len(names) and all(e.startswith("digitlab: ") for e in errors)
+    assert "Traceback" not in captured.err
+
+
+def test_digitlab_predict_with_a_bad_model(tmp_path, capsys, sample):
+    picture = tmp_path / "d.png"
+    Image.fromarray(sample[0][0]).save(picture)
+    junk = tmp_path / "model.npz"
+    junk.write_bytes(b"junk")
+    assert main(["predict", str(picture), "--model", str(junk)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a digitlab model file" in err

@@ -1,0 +1,120 @@
+"""The web app's API through FastAPI's test client: readings, runs, and every bad request."""
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed")
+pytest.importorskip("httpx2", reason="FastAPI's test client needs httpx2")
+from fastapi.testclient import TestClient
+
+from digitlab.web.app import MAX_BODY_BYTES, create_app
+
+
+@pytest.fixture(scope="module")
+def client(web_network, runs_dir):
+    return TestClient(create_app(web_network, runs_dir))
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(pixels * 255).astype(np.uint8)).resize((280, 280)).save(
+        buffer, format="PNG"
+    )
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_pixels_are_read(client, digit):
+    pixels, label = digit
+    response = client.post("/api/predict", json={"pixels": pixels.tolist()})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["top"][0]["label"] == str(label) and body["top"][0]["probability"] > 0.9
+    assert sum(body["probabilities"]) == pytest.approx(1.0, abs=1e-5)
+    assert np.array(body["input"]).shape == (28, 28) and len(body["hidden"]) == 64
+    assert [c["probability"] for c in body["top"]] == sorted(body["probabilities"])[::-1][:3]
+
+
+def test_a_png_drawing_is_read_like_digitlab_predict(client, web_network, digit):
+    from digitlab.imaging import predict
+
+    pixels, label = digit
+    url = png_data_url(pixels)
+    body = client.post("/api/predict", json={"image": url}).json()
+    image = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    expected = predict(web_network, image)
+    assert body["top"][0]["label"] == str(label)
+    assert body["top"][0]["probability"] == pytest.approx(expected.top()[0][1], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "phrase"),
+    [
+        ({"pixels": [[0.0] * 28] * 27}, 422, "28 rows of 28 numbers, got 27x28"),
+        ({"pixels": [[0.0] * 28] * 27 + [[0.0] * 5]}, 422, "ragged rows"),
+        ({"pixels": [[2.0] * 28] * 28}, 422, "from 0 (background) to 1 (ink)"),
+        ({"pixels": [[-0.5] * 28] * 28}, 422, "from 0 (background) to 1 (ink)"),
+        ({"pixels": "seven"}, 422, "pixels"),
+        ({"image": "not base64 at all!"}, 422, "not valid base64"),
+        ({"image": base64.b64encode(b"GIF89a but not really").decode()}, 415, "not a PNG"),
+        ({}, 422, "exactly one of"),
+        ({"image": "aGVsbG8=", "pixels": [[0.0] * 28] * 28}, 422, "exactly one of"),
+    ],
+)
+def test_bad_requests_get_a_clear_4xx_and_the_server_survives(
+    client, digit, payload, status, phrase
+):
+    response = client.post("/api/predict", json=payload)
+    assert response.status_code == status
+    assert phrase in response.json()["error"]
+    assert client.post("/api/predict", json={"pixels": digit[0].tolist()}).status_code == 200
+
+
+def test_not_json(client):
+    response = client.post(
+        "/api/predict", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["error"]
+
+
+def test_a_body_over_the_limit(client):
+    response = client.post(
+        "/api/predict",
+        content=b"x" * (MAX_BODY_BYTES + 1),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert "the limit is" in response.json()["error"]
+
+
+def test_an_empty_drawing(client):
+    response = client.post("/api/predict", json={"pixels": [[0.0] * 28] * 28})
+    assert response.status_code == 422
+    assert response.json()["error"]
+
+
+def test_openapi_schema_documents_the_api(client):
+    schema = client.get("/api/openapi.json").json()
+    assert "/api/predict" in schema["paths"]
+    assert {"PredictRequest", "PredictResponse"} <= set(schema["components"]["schemas"])
+
+
+def test_pages_and_assets_are_local(client):
+    for path in ("/", "/runs", "/static/draw.js", "/static/runs.js", "/static/style.css"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "http://" not in response.text and "https://" not in response.text, path
+    assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
+
+
+def test_runs_are_listed_with_their_history(client):
+    runs = client.get("/api/runs").json()
+    assert [r["name"] for r in runs] == ["demo-run"]
+    assert runs[0]["state"] == "training" and runs[0]["test_acc"] == 0.79
+    history = client.get("/api/runs/demo-run/history").json()
+    assert history["loss"] == [2.3, 1.0]
+    assert client.get("/api/runs/nope/history").status_code == 404
