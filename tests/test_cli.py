@@ -22,6 +22,7 @@ def test_train_writes_every_promised_file(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == [
         "accuracy.png",
         "config.json",
+        "findings.json",
         "history.json",
         "loss.png",
         "model.npz",
@@ -44,6 +45,9 @@ def test_train_writes_every_promised_file(tmp_path, capsys):
     assert meta["normalization"]["scale"] == "pixel / 255"
     assert meta["digitlab_version"]
     assert json.loads((out / "config.json").read_text())["hidden"] == 32
+    # a healthy run: the training watcher found nothing that is an error
+    findings = json.loads((out / "findings.json").read_text())
+    assert isinstance(findings, list) and all(f["severity"] != "error" for f in findings)
     with np.load(out / "model.npz", allow_pickle=False) as npz:
         assert npz["W1"].shape == (784, 32)
 

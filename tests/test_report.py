@@ -86,7 +86,10 @@ def test_the_report_says_what_the_run_measured(run):
     correct = sum(int(c[1]) * float(c[2].rstrip("%")) / 100 for c in cells)
     assert sum(counts) == 10_000
     assert correct / 10_000 == pytest.approx(run.history.test_acc[-1], abs=1e-3)
-    assert "No findings.json" in text
+    # The training watcher's findings.json is shown: each code, or that there is none.
+    findings = json.loads((run.out_dir / "findings.json").read_text())
+    assert all(f["code"] in text for f in findings)
+    assert ("found nothing wrong" in text) == (not findings)
 
 
 def test_recorded_statistics(run):

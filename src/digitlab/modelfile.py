@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -37,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.atomic import atomic_write
 from digitlab.errors import ModelFileError
 from digitlab.i18n import _
 from digitlab.nn.network import network_from_config
@@ -425,18 +424,11 @@ def _write(path: str | Path, network, arrays: dict[str, np.ndarray], metadata: d
         },
     }
     meta["metadata_sha256"] = _metadata_digest(meta)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, array in arrays.items():
-                with zf.open(f"{name}.npy", "w") as member:
-                    np.lib.format.write_array(member, array, allow_pickle=False)
-            zf.writestr(METADATA_MEMBER, json.dumps(meta, indent=1, default=_json_default))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a model is a normal file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, array in arrays.items():
+            with zf.open(f"{name}.npy", "w") as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+        zf.writestr(METADATA_MEMBER, json.dumps(meta, indent=1, default=_json_default))
     return path
 
 
@@ -614,12 +606,6 @@ def _unflatten(arrays: dict[str, np.ndarray], prefix: str) -> dict:
             node = node.setdefault(part, {})
         node[parts[-1]] = np.array(array)  # a writable copy the optimizer may update in place
     return tree
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _digest(array: np.ndarray) -> str:

@@ -1,9 +1,11 @@
 """The main job: train a network on a data set and write the run folder.
 
 A run folder holds `model.npz` (see digitlab.modelfile), `history.json`, `config.json`,
-`loss.png` and `accuracy.png`, `stats.npz` (activations and gradients per epoch, see
-digitlab.report.recorder), `report.html` with its figures in `report/` (unless report=False),
-and `checkpoint.npz` when checkpointing. The CLI's `digitlab train` is a thin layer over
+`findings.json` (what the doctor's training watcher noticed), `loss.png` and `accuracy.png`,
+`stats.npz` (activations and gradients per epoch, see digitlab.report.recorder), `report.html`
+with its figures in `report/` (unless report=False), and `checkpoint.npz` when checkpointing.
+config.json is written before training and history.json after every epoch, so a run can be
+watched while it trains (`digitlab serve --runs`). The CLI's `digitlab train` is a thin layer over
 `train_run`.
 """
 
@@ -15,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab import modelfile, plots
+from digitlab import atomic, modelfile, plots
 from digitlab.datasets import Dataset, load_dataset
+from digitlab.doctor.findings import save_findings
 from digitlab.errors import ConfigError
 from digitlab.nn import TwoLayerNet
 from digitlab.train import SGD, History, Trainer
@@ -122,6 +125,7 @@ def train_run(
         log=log,
     )
     recorder = _recording(trainer, x_train, resume)
+    trainer.callbacks.append(SaveHistoryEachEpoch(out_dir / "history.json"))
     if checkpoint or resume is not None:
         trainer.callbacks.append(
             modelfile.CheckpointEachEpoch(
@@ -130,8 +134,10 @@ def train_run(
                 extras=recorder.to_arrays,
             )
         )
+    atomic.write_text(out_dir / "config.json", json.dumps(asdict(config), indent=1) + "\n")
     history = trainer.fit(x_train, t_train, x_test, t_test)
     recorder.save(out_dir / "stats.npz")
+    save_findings(trainer.watcher.findings, out_dir / "findings.json")
 
     modelfile.save(
         network,
@@ -143,7 +149,6 @@ def train_run(
         training=asdict(config),
     )
     history.save(out_dir / "history.json")
-    (out_dir / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
     plots.plot_loss(history, out_dir / "loss.png")
     plots.plot_accuracy(history, out_dir / "accuracy.png")
     if report:
@@ -151,6 +156,16 @@ def train_run(
 
         write_report(out_dir, network=network, dataset=dataset)
     return RunResult(network, history, dataset, out_dir)
+
+
+class SaveHistoryEachEpoch:
+    """Trainer callback: write the history so far to `path` after every epoch (atomically)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int) -> None:
+        trainer.history.save(self.path)
 
 
 #: training images whose activations the recorder histograms after every epoch

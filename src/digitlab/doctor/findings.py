@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from digitlab import atomic
 from digitlab.doctor.messages import MESSAGES
 from digitlab.i18n import N_, current_language, translate
 
@@ -171,7 +172,7 @@ class Report:
 def save_findings(findings: Iterable[Finding], path: str | Path) -> None:
     """Write findings as a JSON list of Finding.to_dict() (a run folder's findings.json)."""
     data = [finding.to_dict() for finding in findings]
-    Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic.write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
