@@ -73,12 +73,18 @@ def test_bad_requests_get_a_clear_4xx_and_the_server_survives(
     assert client.post("/api/predict", json={"pixels": digit[0].tolist()}).status_code == 200
 
 
-def test_not_json(client):
-    response = client.post(
-        "/api/predict", content=b"{not json", headers={"Content-Type": "application/json"}
-    )
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+        (b"image=abc", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_not_a_json_object(client, content, content_type):
+    response = client.post("/api/predict", content=content, headers={"Content-Type": content_type})
     assert response.status_code == 400
-    assert "not valid JSON" in response.json()["error"]
+    assert "not a JSON object" in response.json()["error"]
 
 
 def test_a_body_over_the_limit(client):

@@ -80,11 +80,13 @@ def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
-        if first.get("type") == "json_invalid":
+        # Not JSON at all, or not a JSON object (e.g. a form post): say what to send.
+        if first.get("type") == "json_invalid" or tuple(first.get("loc", ())) == ("body",):
             return _error(
                 400,
-                'the body is not valid JSON; send {"image": "data:image/png;'
-                'base64,..."} or {"pixels": [[...28 numbers...], ...28 rows]}.',
+                "the body is not a JSON object; send Content-Type: application/json and "
+                '{"image": "data:image/png;base64,..."} or {"pixels": [[...28 numbers...], '
+                "...28 rows]}.",
             )
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         return _error(422, f"{where or 'body'}: {first.get('msg', 'invalid request')}.")
