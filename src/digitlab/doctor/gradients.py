@@ -32,6 +32,7 @@ from digitlab.doctor.thresholds import (
 )
 from digitlab.gradients import check, sampled_numerical_gradient
 from digitlab.gradients.check import SAMPLED_H
+from digitlab.gradients.numerical import central_difference
 from digitlab.nn.network import MLP
 
 #: below this loss there is nothing left to learn on the batch, and a tiny gradient is right
@@ -267,15 +268,7 @@ def _direction(ctx: Context, name: str) -> tuple[float | None, float | None]:
 
 def _difference(ctx: Context, param: np.ndarray, point: tuple[int, ...]) -> float:
     """Central difference of the loss at one coordinate; the weight is restored bit for bit."""
-    original = param[point].copy()
-    try:
-        param[point] = original + SAMPLED_H
-        plus = _loss(ctx)
-        param[point] = original - SAMPLED_H
-        minus = _loss(ctx)
-    finally:
-        param[point] = original
-    return (plus - minus) / (2 * SAMPLED_H)
+    return central_difference(lambda _param: _loss(ctx), param, point, SAMPLED_H)
 
 
 def _loss(ctx: Context) -> float:

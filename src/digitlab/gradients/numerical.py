@@ -21,7 +21,7 @@ def numerical_gradient(
     """
     grad = np.zeros_like(x, dtype=np.result_type(x.dtype, np.float32))
     for index in np.ndindex(x.shape):
-        grad[index] = _central_difference(f, x, index, h)
+        grad[index] = central_difference(f, x, index, h)
     return grad
 
 
@@ -39,13 +39,15 @@ def sampled_numerical_gradient(
     """
     chosen = rng.choice(x.size, size=min(count, x.size), replace=False)
     index = np.unravel_index(np.sort(chosen), x.shape)
-    values = np.array([_central_difference(f, x, point, h) for point in zip(*index, strict=True)])
+    values = np.array([central_difference(f, x, point, h) for point in zip(*index, strict=True)])
     return index, values
 
 
-def _central_difference(
+def central_difference(
     f: Callable[[np.ndarray], float], x: np.ndarray, index: tuple[int, ...], h: float
 ) -> float:
+    """(f(x + h e) - f(x - h e)) / 2h along coordinate `index`; x[index] is restored bit for
+    bit, even if f raises."""
     original = x[index].copy()
     try:
         x[index] = original + h
