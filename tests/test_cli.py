@@ -44,7 +44,7 @@ def test_train_writes_every_promised_file(tmp_path, capsys):
     assert meta["accuracy"]["test"] == history.test_acc[-1] > 0.85
     assert meta["normalization"]["scale"] == "pixel / 255"
     assert meta["digitlab_version"]
-    assert json.loads((out / "config.json").read_text())["hidden"] == 32
+    assert json.loads((out / "config.json").read_text())["hidden"] == [32]
     # a healthy run: the training watcher found nothing that is an error
     findings = json.loads((out / "findings.json").read_text())
     assert isinstance(findings, list) and all(f["severity"] != "error" for f in findings)
@@ -155,6 +155,9 @@ def test_resume_refuses_what_cannot_be_continued(tmp_path, capsys):
     capsys.readouterr()
     cases = [
         (["--resume", checkpoint, "--hidden", "32"], "cannot change --hidden when resuming"),
+        (["--resume", checkpoint, "--optimizer", "adam"], "cannot change --optimizer when"),
+        (["--resume", checkpoint, "--validation", "0.1"], "cannot change --validation when"),
+        (["--resume", checkpoint, "--config", str(run / "config.json")], "--config cannot be"),
         (["--resume", checkpoint, "--epochs", "1"], "already has 1 epochs"),
         (["--resume", str(run / "model.npz")], "it is a model file, not a checkpoint"),
         (["--resume", str(run / "absent.npz")], "no such file"),
@@ -163,3 +166,107 @@ def test_resume_refuses_what_cannot_be_continued(tmp_path, capsys):
         assert main(["train", "--no-progress", *extra]) == 1
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and phrase in err, err
+
+
+def test_config_file_repeats_a_run_bit_for_bit_and_options_override_it(tmp_path, capsys):
+    first = tmp_path / "first"
+    args = ["train", "--hidden", "24,12", "--optimizer", "adam", "--dropout", "0.1"]
+    args += ["--augment", "--rotation", "5", "--schedule", "cosine", "--warmup", "0.5"]
+    args += ["--validation", "0.2", "--epochs", "2", "--batch-size", "250", "--seed", "5"]
+    assert main([*args, "--no-progress", "--no-report", "--out", str(first)]) == 0
+    config = first / "config.json"
+    again = tmp_path / "again"
+    assert main(["train", "--config", str(config), "--no-report", "--out", str(again)]) == 0
+    assert (again / "config.json").read_text() == config.read_text()
+    a, b = modelfile.load(first / "model.npz"), modelfile.load(again / "model.npz")
+    assert a.sizes == [784, 24, 12, 10]
+    for name, array in a.params.items():
+        assert np.array_equal(b.params[name], array)
+    assert a.metadata["training"] == json.loads(config.read_text())
+    assert a.metadata["training"]["seed"] == 5
+
+    changed = tmp_path / "changed"
+    override = ["--config", str(config), "--lr", "0.002", "--epochs", "1", "--no-report"]
+    assert main(["train", *override, "--out", str(changed)]) == 0
+    settings = json.loads((changed / "config.json").read_text())
+    assert settings == {**json.loads(config.read_text()), "lr": 0.002, "epochs": 1}
+    assert "Adam(lr=0.002" in capsys.readouterr().out
+
+
+def test_new_options_reach_the_network_and_optimizer(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--hidden", "64", "--hidden", "32", "--optimizer", "momentum"]
+    args += ["--momentum", "0.8", "--weight-decay", "1e-4", "--activation", "tanh"]
+    args += ["--epochs", "1", "--batch-size", "500", "--no-progress", "--no-report"]
+    assert main([*args, "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    assert "training MLP(784→64→32→10, tanh, float32)" in stdout
+    assert "Momentum(lr=0.05, momentum=0.8, weight_decay=0.0001)" in stdout
+    network = modelfile.load(out / "model.npz")
+    assert network.sizes == [784, 64, 32, 10] and network.activation == "tanh"
+    assert network.metadata["training"]["optimizer"] == "momentum"
+
+
+def test_batchnorm_dropout_model_reloads_to_the_same_predictions(tmp_path):
+    from digitlab.config import TrainConfig
+    from digitlab.run import to_inputs, train_run
+
+    config = TrainConfig(hidden=(32,), batchnorm=True, dropout=0.2, epochs=1, batch_size=250)
+    result = train_run(config, tmp_path / "run", progress=False, log=None, report=False)
+    assert result.network.use_batchnorm and result.network.dropout == 0.2
+    loaded = modelfile.load(tmp_path / "run/model.npz")
+    x = to_inputs(result.dataset.x_test[:500])
+    assert np.array_equal(loaded.predict(x), result.network.predict(x))
+    assert loaded.metadata["accuracy"]["test"] == result.test_accuracy > 0.8
+
+
+def test_early_stopping_keeps_the_best_epoch_and_needs_a_validation_set(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--hidden", "16", "--epochs", "4", "--batch-size", "500", "--no-report"]
+    args += ["--no-progress", "--lr", "2", "--validation", "0.1", "--early-stopping", "1"]
+    assert main([*args, "--out", str(out)]) == 0
+    history = History.load(out / "history.json")
+    assert history.best_epoch == 1 + int(np.argmax(history.val_acc))
+    best = history.best_epoch - 1
+    meta = modelfile.load(out / "model.npz").metadata
+    assert meta["accuracy"]["test"] == history.test_acc[best]
+    assert meta["accuracy"]["validation"] == history.val_acc[best]
+    capsys.readouterr()
+
+    assert main(["train", "--early-stopping", "3", "--out", str(tmp_path / "no")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--early-stopping 3 watches a validation set" in err
+    assert "add --validation 0.1" in err
+    assert not (tmp_path / "no").exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "phrase"),
+    [
+        (["--hidden", "512,a"], 2, "'512,a' is not a list of sizes"),
+        (["--hidden", "0"], 2, "'0' is not a list of sizes"),
+        (["--optimizer", "adagrad", "--beta1", "0.8"], 1, "--beta1 is a setting of --optimizer"),
+        (["--rotation", "5"], 1, "--rotation applies to augmented runs only; add --augment"),
+        (["--weight-init", "glorot"], 1, "weight_init='glorot' is not known"),
+        (["--config", "/no/such.json"], 1, "cannot read the config file /no/such.json"),
+    ],
+)
+def test_bad_settings_get_one_clear_line(tmp_path, capsys, args, code, phrase):
+    assert main(["train", "--out", str(tmp_path / "run"), *args]) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and phrase in err, err
+
+
+def test_train_help_groups_its_options_in_english_and_chinese(capsys):
+    assert main(["train", "--help"]) == 0
+    english = capsys.readouterr().out
+    assert "Optimizer:" in english and "Learning-rate schedule:" in english
+    assert "--early-stopping PATIENCE" in english and "[default: 256]" in english
+    # a fresh process: help texts are translated when the commands are first imported
+    chinese = subprocess.run(
+        [sys.executable, "-m", "digitlab", "--lang", "zh", "train", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "优化器:" in chinese and "早停" in chinese and "[默认：0.9]" in chinese

@@ -1,4 +1,5 @@
-"""The two plots every learner draws: the loss curve and accuracy per epoch.
+"""The plots every learner draws: the loss curve and accuracy per epoch, a prediction, and
+the trials of a random search.
 
 Figures are made with matplotlib's object API (no pyplot state), so plotting works headless and
 from threads.
@@ -100,5 +101,45 @@ def plot_prediction(prediction, path: str | Path) -> Path:
     bars_ax.set_xticks(positions, classes)
     bars_ax.set(ylim=(0, 1), title=f"read as {prediction.label} ({prediction.confidence:.0%})")
     bars_ax.grid(alpha=0.3, axis="y")
+    fig.savefig(path, dpi=100)
+    return Path(path)
+
+
+def plot_search(result, path: str | Path) -> Path:
+    """Validation accuracy of every random-search trial against its learning rate and its
+    weight decay (log axes where the values allow), coloured by hidden size, the best starred.
+
+    result: a digitlab.search.SearchResult.
+    """
+    trials = result.trials
+    accuracy = np.array([trial.val_acc for trial in trials])
+    hidden = np.array([",".join(map(str, trial.config.hidden)) for trial in trials])
+    best = result.best
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, key, label in zip(
+        axes, ("lr", "weight_decay"), ("learning rate", "weight decay"), strict=True
+    ):
+        values = np.array([getattr(trial.config, key) for trial in trials])
+        for size in sorted(set(hidden), key=lambda s: [int(n) for n in s.split(",")]):
+            chosen = hidden == size
+            ax.scatter(values[chosen], accuracy[chosen], alpha=0.8, label=f"hidden {size}")
+        ax.scatter(
+            getattr(best.config, key),
+            best.val_acc,
+            marker="*",
+            s=300,
+            facecolors="none",
+            edgecolors="tab:red",
+            linewidths=1.5,
+            label=f"best (trial {best.number})",
+        )
+        if np.all(values > 0):  # a log axis has no place for 0 (no weight decay)
+            ax.set_xscale("log")
+        ax.set(xlabel=label)
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set(ylabel="validation accuracy", title="Accuracy vs learning rate")
+    axes[1].set(title="Accuracy vs weight decay")
+    axes[1].legend(loc="best", fontsize=8)
     fig.savefig(path, dpi=100)
     return Path(path)

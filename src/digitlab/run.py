@@ -12,47 +12,38 @@ watched while it trains (`digitlab serve --runs`). The CLI's `digitlab train` is
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from digitlab import atomic, modelfile, plots
+from digitlab.config import TrainConfig, build_network, build_trainer, split_validation
 from digitlab.datasets import Dataset, load_dataset
 from digitlab.doctor.findings import save_findings
 from digitlab.errors import ConfigError
-from digitlab.nn import TwoLayerNet
-from digitlab.train import SGD, History, Trainer
+from digitlab.i18n import _
+from digitlab.nn import MLP
+from digitlab.train import History, Trainer
 
 #: how pixels become inputs; recorded in every model file so predictions use the same
 NORMALIZATION = {"input": "28x28 grayscale, light digit on dark", "scale": "pixel / 255"}
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Every setting of a run; the defaults reach about 96% on mnist-10k in seconds."""
-
-    data: str = "mnist-10k"
-    hidden: int = 256
-    epochs: int = 20
-    batch_size: int = 100
-    lr: float = 0.5
-    activation: str = "relu"
-    weight_init_std: float | str = "auto"
-    seed: int = 0
-    dtype: str = "float32"
-
-
 @dataclass
 class RunResult:
-    network: TwoLayerNet
+    """What `train_run` made. accuracy: {"train": ..., "test": ...} of the network as saved
+    (after early stopping, of the best epoch's weights, not the last epoch's)."""
+
+    network: MLP
     history: History
     dataset: Dataset
     out_dir: Path
+    accuracy: dict[str, float]
 
     @property
     def test_accuracy(self) -> float:
-        return self.history.test_acc[-1]
+        return self.accuracy["test"]
 
 
 def to_inputs(images: np.ndarray, dtype: str | np.dtype = np.float32) -> np.ndarray:
@@ -89,41 +80,51 @@ def train_run(
     checkpoint: bool = False,
     resume: modelfile.Checkpoint | None = None,
 ) -> RunResult:
-    """Load the data, train a TwoLayerNet with SGD, and write the run folder.
+    """Load the data, train the network `config` describes, and write the run folder.
 
+    With `config.validation`, that fraction of the training images is held out (the same
+    images for the same seed) and measured after every epoch; early stopping watches it.
     report: write report.html (and its figures) at the end. checkpoint: write
     out_dir/checkpoint.npz after every epoch. resume: a checkpoint (modelfile.load_checkpoint)
     to continue from: its weights, optimizer state, history, shuffling generator and recorded
     statistics; training goes on until the history has `config.epochs` epochs.
     """
+    if config.early_stopping and (checkpoint or resume is not None):
+        # EarlyStopping's best weights so far are not in a checkpoint, so a resumed run could
+        # not end with the weights the uninterrupted run would have.
+        raise ConfigError(
+            _(
+                "--early-stopping cannot be combined with --checkpoint or --resume: a "
+                "checkpoint does not keep the best weights seen so far; drop one of them."
+            )
+        )
     out_dir = prepare_out_dir(out_dir)
     dataset = load_dataset(config.data, progress=progress is not False)
-    x_train = to_inputs(dataset.x_train, config.dtype)
-    x_test = to_inputs(dataset.x_test, config.dtype)
-    t_train = dataset.t_train.astype(np.intp)
-    t_test = dataset.t_test.astype(np.intp)
-    network = TwoLayerNet(
-        x_train.shape[1],
-        config.hidden,
-        len(dataset.classes),
-        weight_init_std=config.weight_init_std,
-        activation=config.activation,
-        seed=config.seed,
-        dtype=config.dtype,
+    x_train, t_train, validation = split_validation(
+        config, to_inputs(dataset.x_train, config.dtype), dataset.t_train.astype(np.intp)
     )
+    x_test = to_inputs(dataset.x_test, config.dtype)
+    t_test = dataset.t_test.astype(np.intp)
+    network = build_network(config, x_train.shape[1], len(dataset.classes))
     if resume is not None:
         network = resume.network
+    trainer = build_trainer(config, network, progress=progress, log=log)
     if log is not None:
-        log(f"training {network!r} on {dataset!r}, {SGD(config.lr)!r}")
-    trainer = Trainer(
-        network,
-        SGD(config.lr),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        seed=config.seed,
-        progress=progress,
-        log=log,
-    )
+        held_out = (
+            _(", {count:,} training images held out for validation").format(
+                count=len(validation[1])
+            )
+            if validation is not None
+            else ""
+        )
+        log(
+            _("training {network} on {dataset}, {optimizer}{held_out}").format(
+                network=repr(network),
+                dataset=repr(dataset),
+                optimizer=repr(trainer.optimizer),
+                held_out=held_out,
+            )
+        )
     recorder = _recording(trainer, x_train, resume)
     trainer.callbacks.append(SaveHistoryEachEpoch(out_dir / "history.json"))
     if checkpoint or resume is not None:
@@ -134,19 +135,21 @@ def train_run(
                 extras=recorder.to_arrays,
             )
         )
-    atomic.write_text(out_dir / "config.json", json.dumps(asdict(config), indent=1) + "\n")
-    history = trainer.fit(x_train, t_train, x_test, t_test)
+    atomic.write_text(out_dir / "config.json", json.dumps(config.to_dict(), indent=1) + "\n")
+    history = trainer.fit(x_train, t_train, x_test, t_test, validation=validation)
     recorder.save(out_dir / "stats.npz")
     save_findings(trainer.watcher.findings, out_dir / "findings.json")
 
+    # Measured again rather than read from the history: after early stopping the network holds
+    # the best epoch's weights, not the last epoch's.
+    accuracy = {
+        "train": network.accuracy(x_train, t_train),
+        "test": network.accuracy(x_test, t_test),
+    }
+    if validation is not None:
+        accuracy["validation"] = network.accuracy(*validation)
     modelfile.save(
-        network,
-        out_dir / "model.npz",
-        dataset=dataset.name,
-        classes=list(dataset.classes),
-        normalization=NORMALIZATION,
-        accuracy={"train": history.train_acc[-1], "test": history.test_acc[-1]},
-        training=asdict(config),
+        network, out_dir / "model.npz", accuracy=accuracy, **_model_metadata(config, dataset)
     )
     history.save(out_dir / "history.json")
     plots.plot_loss(history, out_dir / "loss.png")
@@ -155,7 +158,7 @@ def train_run(
         from digitlab.report import write_report
 
         write_report(out_dir, network=network, dataset=dataset)
-    return RunResult(network, history, dataset, out_dir)
+    return RunResult(network, history, dataset, out_dir, accuracy)
 
 
 class SaveHistoryEachEpoch:
@@ -174,7 +177,6 @@ PROBE_SIZE = 500
 
 def _recording(trainer: Trainer, x_train: np.ndarray, resume) -> object:
     """Add a TrainingRecorder to the trainer (first), and put a checkpoint's state back."""
-    from digitlab.i18n import _
     from digitlab.report import TrainingRecorder
 
     recorder = TrainingRecorder(x_train[:PROBE_SIZE])
@@ -199,12 +201,15 @@ def _model_metadata(config: TrainConfig, dataset: Dataset) -> dict:
         "dataset": dataset.name,
         "classes": list(dataset.classes),
         "normalization": NORMALIZATION,
-        "training": asdict(config),
+        "training": config.to_dict(),
     }
 
 
 def resume_config(checkpoint: modelfile.Checkpoint, **changes) -> TrainConfig:
-    """The TrainConfig a checkpoint was written with, with `changes` (e.g. epochs=30)."""
-    known = {f for f in TrainConfig.__dataclass_fields__}
+    """The TrainConfig a checkpoint was written with, with `changes` (e.g. epochs=30).
+
+    Keys an older digitlab wrote and this one no longer has (weight_init_std) are left out:
+    their values were the defaults of today's keys."""
+    known = TrainConfig.__dataclass_fields__
     saved = {k: v for k, v in checkpoint.training.items() if k in known}
-    return TrainConfig(**{**saved, **changes})
+    return TrainConfig(**saved).changed(**changes)

@@ -9,6 +9,7 @@ from digitlab.cli.doctor import doctor
 from digitlab.cli.gradcheck import gradcheck
 from digitlab.cli.predict import predict
 from digitlab.cli.report import report
+from digitlab.cli.search import search
 from digitlab.cli.serve import serve
 from digitlab.cli.train import train
 from digitlab.i18n import LANGUAGES, _
@@ -31,6 +32,7 @@ def cli(lang: str | None) -> None:
 
 
 cli.add_command(train)
+cli.add_command(search)
 cli.add_command(gradcheck)
 cli.add_command(doctor)
 cli.add_command(data)

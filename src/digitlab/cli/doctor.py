@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from digitlab.cli.options import data_option, seed_option
 from digitlab.i18n import _
 
 
@@ -21,12 +22,7 @@ from digitlab.i18n import _
     )
 )
 @click.argument("target", metavar="MODULE:FACTORY")
-@click.option(
-    "--data",
-    default="mnist-10k",
-    show_default=True,
-    help=_("A data set name or a folder of IDX files."),
-)
+@data_option()
 @click.option(
     "--batch",
     type=click.IntRange(min=1),
@@ -47,13 +43,7 @@ from digitlab.i18n import _
     show_default=True,
     help=_("How your loss expects the labels: one-hot rows (as the book's) or class indices."),
 )
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help=_("Seed of the images drawn and of the coordinates checked."),
-)
+@seed_option(_("Seed of the images drawn and of the coordinates checked."))
 def doctor(target, data, batch, lr, labels, seed) -> None:
     from digitlab.cli import EXIT_ERROR
     from digitlab.datasets import load_dataset

@@ -7,6 +7,7 @@ import time
 import click
 import numpy as np
 
+from digitlab.cli.options import activation_option, data_option, seed_option
 from digitlab.i18n import _
 
 
@@ -24,13 +25,7 @@ from digitlab.i18n import _
     show_default=True,
     help=_("Units in the hidden layer."),
 )
-@click.option(
-    "--activation",
-    type=click.Choice(["relu", "sigmoid"]),
-    default="relu",
-    show_default=True,
-    help=_("Hidden-layer activation."),
-)
+@activation_option()
 @click.option(
     "--samples",
     type=click.IntRange(min=1),
@@ -38,19 +33,8 @@ from digitlab.i18n import _
     show_default=True,
     help=_("Training images in the batch the loss is taken over."),
 )
-@click.option(
-    "--data",
-    default="mnist-10k",
-    show_default=True,
-    help=_("A data set name or a folder of IDX files."),
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help=_("Seed of the initial weights and of the images drawn."),
-)
+@data_option()
+@seed_option(_("Seed of the initial weights and of the images drawn."))
 def gradcheck(hidden, activation, samples, data, seed) -> None:
     from digitlab.cli import EXIT_ERROR
     from digitlab.datasets import load_dataset

@@ -1,4 +1,9 @@
-"""`digitlab train`: the main job."""
+"""`digitlab train`: the main job.
+
+Every setting of `digitlab.config.TrainConfig` is an option of the same name (`--batch-size`
+for batch_size). An option left out is None here, so the --config file's value, else the
+default, applies: options given on the command line override the file.
+"""
 
 from __future__ import annotations
 
@@ -7,57 +12,231 @@ from pathlib import Path
 
 import click
 
+from digitlab.cli.options import (
+    SectionedCommand,
+    Sizes,
+    activation_option,
+    data_option,
+    flatten_sizes,
+    progress_option,
+    seed_option,
+)
+from digitlab.config import DEFAULT_LR, DTYPES, OPTIMIZERS, SCHEDULES, TrainConfig
 from digitlab.i18n import _
 
+_DEFAULTS = TrainConfig()
+_UNIT = click.FloatRange(0, 1, max_open=True)
 
-@click.command(help=_("Train the two-layer network and write the model, history and plots."))
-@click.option(
-    "--data",
-    default="mnist-10k",
-    show_default=True,
-    help=_("A data set (mnist-10k, mnist, fashion-mnist) or a folder holding the four IDX files."),
+
+def _with_default(help_text: str, name: str) -> str:
+    """`help_text` and the default of setting `name`, as click writes them. (The options'
+    defaults are None, so that a --config file applies where they are not given.)"""
+    value = getattr(_DEFAULTS, name)
+    shown = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    return f"{help_text}  [default: {shown}]"
+
+
+def _number_or_name(value: str | None) -> float | str | None:
+    """--weight-init 0.01 is a standard deviation; he, xavier, auto are names (checked by
+    TrainConfig)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+SECTIONS = {
+    _("Network"): ("hidden", "activation", "weight_init", "batchnorm", "dropout"),
+    _("Optimizer"): ("optimizer", "lr", "momentum", "beta1", "beta2", "weight_decay"),
+    _("Learning-rate schedule"): ("schedule", "step_every", "step_gamma", "warmup"),
+    _("Data"): ("data", "augment", "shift", "rotation", "validation", "early_stopping"),
+    _("Run"): ("epochs", "batch_size", "dtype", "seed", "config_file"),
+    _("Output"): ("out", "progress", "report", "checkpoint", "resume"),
+}
+
+
+@click.command(
+    cls=SectionedCommand,
+    sections=SECTIONS,
+    help=_(
+        "Train a network and write the run folder: model, history, plots and report. By "
+        "default, the book's two-layer network (784-256-10, ReLU) with SGD. Settings come from "
+        "the options, from --config FILE (such as a run's config.json, to repeat the run), or "
+        "both: options override the file."
+    ),
 )
 @click.option(
     "--hidden",
-    type=click.IntRange(min=1),
-    default=256,
-    show_default=True,
-    help=_("Units in the hidden layer."),
+    type=Sizes(),
+    multiple=True,
+    callback=flatten_sizes,
+    help=_with_default(
+        _("Sizes of the hidden layers: 256 for one, 512,256 (or --hidden 512 --hidden 256)."),
+        "hidden",
+    ),
+)
+@activation_option(default=None)
+@click.option(
+    "--weight-init",
+    default=None,
+    metavar="auto|he|xavier|STD",
+    callback=lambda ctx, param, value: _number_or_name(value),
+    help=_with_default(
+        _(
+            "Initial weights: auto (He for ReLU, Xavier for sigmoid and tanh), he, xavier, or a "
+            "standard deviation such as 0.01."
+        ),
+        "weight_init",
+    ),
 )
 @click.option(
-    "--epochs",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help=_("Passes over the training set."),
+    "--batchnorm/--no-batchnorm",
+    default=None,
+    help=_("Batch normalization after each hidden layer  [default: off]"),
 )
 @click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help=_("Samples per step."),
+    "--dropout",
+    type=_UNIT,
+    default=None,
+    help=_with_default(_("Probability of dropping each hidden unit while training."), "dropout"),
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(list(OPTIMIZERS)),
+    default=None,
+    help=_with_default(_("The update rule."), "optimizer"),
 )
 @click.option(
     "--lr",
     type=click.FloatRange(min=0, min_open=True),
-    default=0.5,
-    show_default=True,
-    help=_("Learning rate of SGD."),
+    default=None,
+    help=_("Learning rate  [default: {defaults}]").format(
+        defaults=", ".join(f"{name} {lr:g}" for name, lr in DEFAULT_LR.items())
+    ),
 )
 @click.option(
-    "--activation",
-    type=click.Choice(["relu", "sigmoid"]),
-    default="relu",
-    show_default=True,
-    help=_("Hidden-layer activation."),
+    "--momentum",
+    type=_UNIT,
+    default=None,
+    help=_("Momentum of --optimizer momentum or nesterov  [default: 0.9]"),
 )
 @click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help=_("Seed of the initial weights and the shuffling: same seed, same run."),
+    "--beta1",
+    type=_UNIT,
+    default=None,
+    help=_("Adam's decay of the mean gradient  [default: 0.9]"),
+)
+@click.option(
+    "--beta2",
+    type=_UNIT,
+    default=None,
+    help=_("Adam's decay of the mean squared gradient  [default: 0.999]"),
+)
+@click.option(
+    "--weight-decay",
+    type=click.FloatRange(min=0),
+    default=None,
+    help=_("L2 weight decay of the weight matrices  [default: 0; adamw 0.01, decoupled]"),
+)
+@click.option(
+    "--schedule",
+    type=click.Choice(SCHEDULES),
+    default=None,
+    help=_with_default(
+        _(
+            "How the learning rate changes: constant, step (times --step-gamma every "
+            "--step-every epochs) or cosine (down to 0 at the last epoch)."
+        ),
+        "schedule",
+    ),
+)
+@click.option(
+    "--step-every",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help=_("Epochs between decays of --schedule step  [default: a third of --epochs]"),
+)
+@click.option(
+    "--step-gamma",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help=_("Factor of each decay of --schedule step  [default: 0.1]"),
+)
+@click.option(
+    "--warmup",
+    type=click.FloatRange(min=0),
+    default=None,
+    help=_with_default(
+        _("Epochs of linear learning-rate warm-up before the schedule (0: none)."), "warmup"
+    ),
+)
+@data_option(default=None)
+@click.option(
+    "--augment/--no-augment",
+    default=None,
+    help=_("Data augmentation: each batch randomly shifted and rotated  [default: off]"),
+)
+@click.option(
+    "--shift",
+    type=click.FloatRange(0, 14),
+    default=None,
+    help=_("Largest shift of --augment, in pixels  [default: 2]"),
+)
+@click.option(
+    "--rotation",
+    type=click.FloatRange(0, 180),
+    default=None,
+    help=_("Largest rotation of --augment, in degrees  [default: 10]"),
+)
+@click.option(
+    "--validation",
+    type=_UNIT,
+    default=None,
+    help=_with_default(
+        _("Fraction of the training images held out as a validation set (0: none)."), "validation"
+    ),
+)
+@click.option(
+    "--early-stopping",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="PATIENCE",
+    help=_with_default(
+        _(
+            "Stop after this many epochs without a better validation accuracy and keep the "
+            "best epoch's weights (0: off; needs --validation)."
+        ),
+        "early_stopping",
+    ),
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help=_with_default(_("Passes over the training set."), "epochs"),
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help=_with_default(_("Samples per step."), "batch_size"),
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(DTYPES),
+    default=None,
+    help=_with_default(_("Floating-point type of the weights and the arithmetic."), "dtype"),
+)
+@seed_option(
+    _("Seed of the initial weights, the shuffling and the validation split: same seed, same run."),
+    default=None,
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=_("A JSON file of settings, such as a run's config.json; options given override it."),
 )
 @click.option(
     "--out",
@@ -65,11 +244,7 @@ from digitlab.i18n import _
     default=None,
     help=_("Run folder to write  [default: runs/DATA-DATE-TIME]"),
 )
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help=_("Progress bar per epoch  [default: on a terminal only]"),
-)
+@progress_option(_("Progress bar per epoch  [default: on a terminal only]"))
 @click.option(
     "--report/--no-report",
     default=True,
@@ -91,38 +266,15 @@ from digitlab.i18n import _
         "shuffling) until it has --epochs epochs; writes to its folder unless --out is given."
     ),
 )
-@click.pass_context
-def train(
-    ctx,
-    data,
-    hidden,
-    epochs,
-    batch_size,
-    lr,
-    activation,
-    seed,
-    out,
-    progress,
-    report,
-    checkpoint,
-    resume,
-) -> None:
-    from digitlab.run import TrainConfig, train_run
+def train(config_file, out, progress, report, checkpoint, resume, **settings) -> None:
+    from digitlab.run import train_run
 
     if resume is not None:
-        _resume(ctx, resume, out, progress, report)
+        _resume(resume, config_file, _given(settings), out, progress, report)
         return
-    config = TrainConfig(
-        data=data,
-        hidden=hidden,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        activation=activation,
-        seed=seed,
-    )
+    config = config_from_options(config_file, settings)
     if out is None:
-        name = Path(data).name if Path(data).is_dir() else data
+        name = Path(config.data).name if Path(config.data).is_dir() else config.data
         out = Path("runs") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
     result = train_run(
         config, out, progress=progress, log=click.echo, report=report, checkpoint=checkpoint
@@ -130,29 +282,43 @@ def train(
     _finished(result, report)
 
 
-def _resume(ctx, path: Path, out, progress, report) -> None:
-    """--resume: the checkpoint's settings, except --epochs (the total) if given."""
-    from click.core import ParameterSource
+def config_from_options(config_file: Path | None, settings: dict) -> TrainConfig:
+    """The run's settings: the --config file's (else the defaults), with the options given on
+    the command line in their place. settings: the parsed setting options, None if not given."""
+    from digitlab.config import load_config
 
+    base = load_config(config_file) if config_file is not None else TrainConfig()
+    return base.changed(**_given(settings))
+
+
+def _given(settings: dict) -> dict:
+    return {name: value for name, value in settings.items() if value is not None}
+
+
+def _resume(path: Path, config_file, given: dict, out, progress, report) -> None:
+    """--resume: the checkpoint's settings, except --epochs (the total) if given."""
     from digitlab.errors import ConfigError
     from digitlab.modelfile import load_checkpoint
     from digitlab.run import resume_config, train_run
 
+    if config_file is not None:
+        raise ConfigError(
+            _(
+                "--config cannot be combined with --resume: a resumed run keeps the settings "
+                "of its checkpoint; drop --config."
+            )
+        )
     checkpoint = load_checkpoint(path)
-    changes = {}
-    if ctx.get_parameter_source("epochs") == ParameterSource.COMMANDLINE:
-        changes["epochs"] = ctx.params["epochs"]
-    config = resume_config(checkpoint, **changes)
-    for name, value in ctx.params.items():
-        saved = checkpoint.training.get(name, value)
-        given = ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
-        if given and name != "epochs" and value != saved:
+    saved = resume_config(checkpoint)
+    for name, value in given.items():
+        if name != "epochs" and value != getattr(saved, name):
             raise ConfigError(
                 _(
                     "cannot change --{option} when resuming: the checkpoint was trained "
                     "with {saved!r}; drop --{option}, or start a new run"
-                ).format(option=name.replace("_", "-"), saved=saved)
+                ).format(option=name.replace("_", "-"), saved=getattr(saved, name))
             )
+    config = saved.changed(epochs=given.get("epochs", saved.epochs))
     click.echo(_("resuming {path} after epoch {epoch}").format(path=path, epoch=checkpoint.epoch))
     result = train_run(
         config,

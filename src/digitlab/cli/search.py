@@ -1,0 +1,215 @@
+"""`digitlab search`: random search for the learning rate, weight decay, hidden size, dropout."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from digitlab.cli.options import (
+    Interval,
+    SectionedCommand,
+    Sizes,
+    activation_option,
+    data_option,
+    progress_option,
+    seed_option,
+)
+from digitlab.config import OPTIMIZERS
+from digitlab.i18n import _
+from digitlab.search import SearchSpace
+
+_SPACE = SearchSpace()
+
+SECTIONS = {
+    _("What is searched"): ("lr", "weight_decay", "hidden", "dropout"),
+    _("Budget"): ("trials", "epochs", "subset", "validation"),
+    _("Fixed settings"): ("optimizer", "activation", "batch_size", "data", "seed"),
+    _("Output"): ("out", "progress"),
+}
+
+
+@click.command(
+    cls=SectionedCommand,
+    sections=SECTIONS,
+    help=_(
+        "Random search, as the book's chapter 6 does by hand: each trial draws a learning rate "
+        "and a weight decay (log-uniform), a hidden size and a dropout rate, trains a few "
+        "epochs and is scored on a validation set held out of the training images (never the "
+        "test set). Prints the trials best first and the `digitlab train` command for the best; "
+        "writes search.json, search.png and best-config.json. A number fixes a setting, "
+        "LOW,HIGH draws it from a range."
+    ),
+)
+@click.option(
+    "--lr",
+    type=Interval(low=1e-12),
+    default=None,
+    help=_(
+        "Learning rates to draw from, log-uniformly  [default: the optimizer's default lr /50 "
+        "to ×4; 0.01,2 for sgd]"
+    ),
+)
+@click.option(
+    "--weight-decay",
+    type=Interval(),
+    default=_SPACE.weight_decay,
+    show_default="1e-08,0.001",
+    help=_("Weight decays to draw from, log-uniformly; 0 for none."),
+)
+@click.option(
+    "--hidden",
+    type=Sizes(),
+    default=_SPACE.hidden,
+    show_default=",".join(map(str, _SPACE.hidden)),
+    help=_("Sizes of the hidden layer to choose among."),
+)
+@click.option(
+    "--dropout",
+    type=Interval(high=0.99),
+    default=_SPACE.dropout,
+    show_default="0,0.5",
+    help=_("Dropout rates to draw from, uniformly; 0 for none."),
+)
+@click.option(
+    "--trials",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help=_("Settings to try."),
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help=_("Epochs of each trial: enough to tell good settings from bad, not to finish."),
+)
+@click.option(
+    "--subset",
+    type=click.IntRange(min=2),
+    default=10_000,
+    show_default=True,
+    help=_(
+        "Training images used at most (the first ones), before the validation split; fewer "
+        "is faster."
+    ),
+)
+@click.option(
+    "--validation",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.2,
+    show_default=True,
+    help=_("Fraction of those images held out to score each trial."),
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(list(OPTIMIZERS)),
+    default="sgd",
+    show_default=True,
+    help=_("The update rule of every trial."),
+)
+@activation_option()
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help=_("Samples per step."),
+)
+@data_option()
+@seed_option(
+    _(
+        "Seed of the draws, the initial weights, the shuffling and the split: same seed, "
+        "same search."
+    )
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=_("Folder to write  [default: runs/search-DATE-TIME]"),
+)
+@progress_option(_("Progress bar over the trials  [default: on a terminal only]"))
+def search(
+    lr,
+    weight_decay,
+    hidden,
+    dropout,
+    trials,
+    epochs,
+    subset,
+    validation,
+    optimizer,
+    activation,
+    batch_size,
+    data,
+    seed,
+    out,
+    progress,
+) -> None:
+    import json
+
+    import numpy as np
+
+    from digitlab import atomic
+    from digitlab.config import TrainConfig, command_line
+    from digitlab.datasets import load_dataset
+    from digitlab.plots import plot_search
+    from digitlab.run import prepare_out_dir, to_inputs
+    from digitlab.search import lr_range, random_search
+
+    base = TrainConfig(
+        data=data,
+        activation=activation,
+        optimizer=optimizer,
+        validation=validation,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+    )
+    space = SearchSpace(
+        lr=lr if lr is not None else lr_range(optimizer),
+        weight_decay=weight_decay,
+        hidden=hidden,
+        dropout=dropout,
+    )
+    out = prepare_out_dir(out or Path("runs") / f"search-{datetime.now():%Y%m%d-%H%M%S}")
+    dataset = load_dataset(data, progress=progress is not False)
+    # Only the training images reach the search: the test set stays unseen.
+    x = to_inputs(dataset.x_train[:subset], base.dtype)
+    t = dataset.t_train[:subset].astype(np.intp)
+    click.echo(
+        _(
+            "{trials} trials of {epochs} epochs on {count:,} training images of {data}, {held:,} "
+            "of them held out for validation"
+        ).format(
+            trials=trials,
+            epochs=epochs,
+            count=len(t),
+            data=dataset.name,
+            held=round(validation * len(t)),
+        )
+    )
+    result = random_search(
+        x, t, base, space, trials=trials, classes=len(dataset.classes), progress=progress
+    )
+    result.save(out / "search.json")
+    plot_search(result, out / "search.png")
+    best = result.best
+    full = best.config.changed(epochs=TrainConfig().epochs)
+    atomic.write_text(out / "best-config.json", json.dumps(full.to_dict(), indent=1) + "\n")
+
+    click.echo("")
+    click.echo(result.table())
+    click.echo("")
+    click.echo(
+        _("best: trial {number}, validation accuracy {accuracy:.2%} after {epochs} epochs").format(
+            number=best.number, accuracy=best.val_acc, epochs=epochs
+        )
+    )
+    click.echo(_("to train it fully ({epochs} epochs):").format(epochs=full.epochs))
+    click.echo("  " + command_line(full))
+    click.echo(_("or: digitlab train --config {path}").format(path=out / "best-config.json"))
+    click.echo(_("wrote search.json, search.png, best-config.json to {folder}").format(folder=out))
