@@ -124,6 +124,10 @@ class Trainer:
             self.watcher = TrainingWatcher()
             self.callbacks.append(self.watcher)
         call(self.callbacks, "on_train_begin", self)
+        # Every batch is gathered into this one array rather than a new one per step (300 KB
+        # for 100 MNIST images): freeing and re-allocating that much each step can make the
+        # allocator hand pages back to the system and fault them in again.
+        batch_buffer = np.empty((self.batch_size, *x_train.shape[1:]), dtype=x_train.dtype)
         for epoch in range(first_epoch + 1, first_epoch + self.epochs + 1):
             start_time = time.perf_counter()
             order = self.rng.permutation(n)
@@ -137,7 +141,11 @@ class Trainer:
             )
             for step in bar:
                 batch = order[step * self.batch_size : (step + 1) * self.batch_size]
-                x_batch = x_train[batch]
+                # mode="clip" spares take the bounds-checked copy that mode="raise" makes before
+                # writing to `out`: the indices come from permutation(n), all in range
+                x_batch = np.take(
+                    x_train, batch, axis=0, out=batch_buffer[: len(batch)], mode="clip"
+                )
                 if self.augment is not None:
                     x_batch = self.augment(x_batch, self.rng)
                 if self.schedule is not None:
