@@ -150,3 +150,30 @@ def test_callbacks_see_every_step_and_can_stop_the_run():
     assert seen == ["begin", 1, 2, 3, 4, 5, "epoch 1", 6, 7, "epoch 2"]
     assert history.stopped == "step 7 is enough" and len(history.loss) == 7
     assert history.epochs == 2 and lines[-1] == "stopped: step 7 is enough"
+
+
+def test_train_accuracy_on_a_fixed_subset_of_a_large_training_set(mnist_10k_inputs):
+    """Above train_accuracy_samples, the accuracy after each epoch is measured on a fixed
+    random subset (close to the full pass); the training itself is unchanged."""
+    x, t = mnist_10k_inputs[0], mnist_10k_inputs[1]
+
+    def run(samples):
+        net = TwoLayerNet(784, 32, 10, seed=0, dtype="float32")
+        trainer = Trainer(
+            net,
+            SGD(0.5),
+            epochs=2,
+            log=None,
+            progress=False,
+            train_accuracy_samples=samples,
+        )
+        return net, trainer.fit(x, t)
+
+    full_net, full = run(None)
+    sub_net, sub = run(2000)
+    assert all(np.array_equal(full_net.params[k], sub_net.params[k]) for k in full_net.params)
+    assert full.train_acc[-1] == full_net.accuracy(x, t)
+    assert sub.train_acc[-1] != full.train_acc[-1]  # measured on 2,000 samples, not 10,000
+    assert abs(sub.train_acc[-1] - full.train_acc[-1]) < 0.02
+    with pytest.raises(ConfigError, match="train_accuracy_samples"):
+        Trainer(full_net, train_accuracy_samples=0)

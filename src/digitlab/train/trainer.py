@@ -38,6 +38,10 @@ class Trainer:
         watch: add the doctor's TrainingWatcher (digitlab.doctor.watch) to the callbacks: it
             stops a run whose loss turns NaN or diverges, with the finding that explains it,
             and logs saturated or dead units and stalls; kept as `self.watcher`.
+        train_accuracy_samples: the training accuracy after each epoch is measured on at most
+            this many training samples, the same random subset every epoch (None: all). On
+            60,000 images, a full pass costs a third of an epoch's training, while 10,000
+            samples pin the accuracy to within about 0.2 points (its standard error at 95%).
     """
 
     def __init__(
@@ -54,6 +58,7 @@ class Trainer:
         schedule: Callable[[float], float] | None = None,
         augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
         watch: bool = True,
+        train_accuracy_samples: int | None = 10_000,
     ) -> None:
         if not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ConfigError(f"epochs={epochs!r} must be a whole number >= 1.")
@@ -83,6 +88,14 @@ class Trainer:
         self.watch = bool(watch)
         #: the doctor's TrainingWatcher, made at the first fit when watch is True
         self.watcher = None
+        if train_accuracy_samples is not None and (
+            not isinstance(train_accuracy_samples, (int, np.integer)) or train_accuracy_samples < 1
+        ):
+            raise ConfigError(
+                f"train_accuracy_samples={train_accuracy_samples!r} must be a whole number >= 1, "
+                "or None to measure the training accuracy on every sample."
+            )
+        self.train_accuracy_samples = train_accuracy_samples
 
     def stop(self, reason: str) -> None:
         """Ask the run to end after the current step (called by callbacks)."""
@@ -123,6 +136,7 @@ class Trainer:
 
             self.watcher = TrainingWatcher()
             self.callbacks.append(self.watcher)
+        x_seen, t_seen = self._accuracy_subset(x_train, t_train)
         call(self.callbacks, "on_train_begin", self)
         # Every batch is gathered into this one array rather than a new one per step (300 KB
         # for 100 MNIST images): freeing and re-allocating that much each step can make the
@@ -161,7 +175,7 @@ class Trainer:
             history.seconds.append(time.perf_counter() - start_time)
             history.loss.extend(losses.tolist())
             history.epoch_loss.append(float(losses.mean()))
-            history.train_acc.append(self.network.accuracy(x_train, t_train))
+            history.train_acc.append(self.network.accuracy(x_seen, t_seen))
             if x_test is not None and t_test is not None:
                 history.test_acc.append(self.network.accuracy(x_test, t_test))
             if validation is not None:
@@ -179,6 +193,16 @@ class Trainer:
                 break
         call(self.callbacks, "on_train_end", self)
         return history
+
+    def _accuracy_subset(self, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The training samples the accuracy after each epoch is measured on: all of them, or
+        a fixed random subset of train_accuracy_samples, drawn from its own generator so that
+        the shuffling (self.rng) is the same either way."""
+        limit = self.train_accuracy_samples
+        if limit is None or x.shape[0] <= limit:
+            return x, t
+        chosen = np.sort(np.random.default_rng(0).choice(x.shape[0], size=limit, replace=False))
+        return x[chosen], t[chosen]
 
     def _summary(self, epoch: int, last_epoch: int) -> str:
         h = self.history
