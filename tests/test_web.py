@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 
 import numpy as np
 import pytest
@@ -94,7 +95,32 @@ def test_a_body_over_the_limit(client):
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 413
-    assert "the limit is" in response.json()["error"]
+    assert "over the limit" in response.json()["error"]
+
+
+def test_a_chunked_body_over_the_limit_is_refused_while_it_arrives(client):
+    """No Content-Length: the body is counted as it comes, and refused past the limit."""
+
+    def chunks():
+        for _ in range(100):
+            yield b"x" * (MAX_BODY_BYTES // 10)
+
+    response = client.post(
+        "/api/predict", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert "over the limit" in response.json()["error"]
+    assert client.get("/api/runs").status_code == 200  # the server goes on
+
+
+def test_a_chunked_body_under_the_limit_is_read(client, digit):
+    body = json.dumps({"pixels": digit[0].tolist()}).encode()
+    response = client.post(
+        "/api/predict",
+        content=iter([body[:1000], body[1000:]]),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 200
 
 
 def test_an_empty_drawing(client):

@@ -24,6 +24,7 @@ from digitlab.errors import DigitlabError
 from digitlab.i18n import _
 from digitlab.imaging import preprocess
 from digitlab.imaging.prediction import classify
+from digitlab.web.limits import BodySizeLimit
 
 STATIC = Path(__file__).parent / "static"
 #: largest request body accepted: a 280x280 canvas PNG is ~20 kB; a phone photo is not a drawing
@@ -66,16 +67,7 @@ def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_
     )
     classes = [str(c) for c in network.metadata.get("classes", range(network.sizes[-1]))]
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_body_bytes:
-            return _error(
-                413,
-                f"the request body is {int(length):,} bytes; the limit is "
-                f"{max_body_bytes:,}. Send a smaller image.",
-            )
-        return await call_next(request)
+    app.add_middleware(BodySizeLimit, limit=max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
