@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from digitlab import ConfigError, History, Trainer, TwoLayerNet
+from digitlab import MLP, ConfigError, History, Trainer, TwoLayerNet
 from digitlab.datasets import train_validation_split
 from digitlab.train import SGD, Adam, EarlyStopping
 
@@ -145,3 +145,17 @@ def test_history_keeps_validation_lr_and_best_epoch_and_reads_older_files(tmp_pa
     (tmp_path / "old.json").write_text(json.dumps({"loss": [2.0], "train_acc": [0.5]}))
     old = History.load(tmp_path / "old.json")
     assert old.val_acc == [] and old.lr == [] and old.best_epoch is None
+
+
+def test_batchnorm_running_statistics_come_back_with_the_best_weights(mnist_10k_inputs):
+    """In eval mode BatchNorm uses its running statistics: restoring the weights alone would
+    pair the best epoch's weights with the last epoch's statistics."""
+    x, t = mnist_10k_inputs[0][:3000], mnist_10k_inputs[1][:3000]
+    (x_fit, t_fit), (x_val, t_val) = train_validation_split(x, t, 0.2, seed=0)
+    net = MLP(784, [64], 10, use_batchnorm=True, seed=0, dtype="float32")
+    history = Trainer(
+        net, Adam(0.01), epochs=12, log=None, callbacks=[EarlyStopping(patience=3)]
+    ).fit(x_fit, t_fit, validation=(x_val, t_val))
+    best = history.best_epoch
+    assert best < history.epochs
+    assert net.accuracy(x_val, t_val) == history.val_acc[best - 1]

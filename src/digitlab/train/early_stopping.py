@@ -61,12 +61,16 @@ class EarlyStopping:
                 "validation=(x_val, t_val), e.g. from train_validation_split(x, t, 0.1)."
             )
         self.best, self.best_epoch, self._waited = None, None, 0
+        self._best_state: dict[str, np.ndarray] = {}
 
     def on_epoch_end(self, trainer, epoch: int) -> None:
         value = getattr(trainer.history, self.monitor)[-1]
         if self.best is None or self._gain(value) > self.min_delta:
             self.best, self.best_epoch, self._waited = value, epoch, 0
             self._keep(trainer.network.params)
+            # BatchNorm's running statistics belong to the weights they were gathered with
+            state = getattr(trainer.network, "state", None)
+            self._best_state = state() if state is not None else {}
             return
         self._waited += 1
         if self._waited >= self.patience:
@@ -83,6 +87,8 @@ class EarlyStopping:
         if self.restore_best:
             for name, param in trainer.network.params.items():
                 param[...] = self._best_params[name]
+            if self._best_state:
+                trainer.network.load_state(self._best_state)
             if trainer.log is not None:
                 trainer.log(f"restored the weights of epoch {self.best_epoch}")
 
