@@ -126,6 +126,7 @@ def test_index_labels_and_a_module_name(tmp_path, capsys, monkeypatch):
         ("def make(depth):\n    pass\n", "{path}:make", "make needs the arguments depth"),
         ("", "{path}", "is not MODULE:FACTORY"),
         ("", "{missing}:make", "no such file"),
+        ("", "no_such_learner_module:make", "there is no no_such_learner_module.py here"),
     ],
 )
 def test_every_failure_of_the_learners_file_is_one_line(tmp_path, capsys, source, target, phrase):

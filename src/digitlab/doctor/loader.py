@@ -70,12 +70,31 @@ def import_module(module: str):
         return importlib.import_module(module)
     except LearnerCodeError:
         raise
-    except (Exception, SystemExit) as exc:  # whatever the learner's file raises at import
+    except ModuleNotFoundError as exc:
+        if exc.name != module.split(".")[0]:  # the learner's file imports something missing
+            raise _import_error(module, exc) from None
         raise LearnerCodeError(
-            _("cannot import {module}: {error} (at {where}).").format(
-                module=module, error=_exception(exc), where=_where(exc)
-            )
+            _(
+                "cannot import {module}: there is no {module}.py here and no module of that "
+                "name; pass the path of your file, e.g. `digitlab doctor path/to/{module}.py:"
+                "TwoLayerNet`."
+            ).format(module=module)
         ) from None
+    except (Exception, SystemExit) as exc:  # whatever the learner's file raises at import
+        raise _import_error(module, exc) from None
+
+
+def _import_error(module: str, exc: BaseException) -> LearnerCodeError:
+    where = _where(exc)
+    if where is None:
+        return LearnerCodeError(
+            _("cannot import {module}: {error}.").format(module=module, error=_exception(exc))
+        )
+    return LearnerCodeError(
+        _("cannot import {module}: {error} (at {where}).").format(
+            module=module, error=_exception(exc), where=where
+        )
+    )
 
 
 def make_network(module_name: str, loaded, factory: str, input_size: int, output_size: int):
@@ -103,7 +122,7 @@ def make_network(module_name: str, loaded, factory: str, input_size: int, output
         except (Exception, SystemExit) as exc:
             raise LearnerCodeError(
                 _("{factory}() raised {error} (at {where}).").format(
-                    factory=factory, error=_exception(exc), where=_where(exc)
+                    factory=factory, error=_exception(exc), where=_where(exc) or "?"
                 )
             ) from None
     else:
@@ -155,7 +174,7 @@ def _exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip().replace("\n", " ")
 
 
-def _where(exc: BaseException) -> str:
+def _where(exc: BaseException) -> str | None:
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
@@ -164,5 +183,5 @@ def _where(exc: BaseException) -> str:
     if isinstance(exc, SyntaxError) and exc.filename:
         return f"{Path(exc.filename).name}:{exc.lineno}"
     if not frames:
-        return "?"
+        return None
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"
