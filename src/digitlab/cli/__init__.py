@@ -34,8 +34,13 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(_("digitlab: interrupted"), err=True)
         return 130
     except click.ClickException as exc:
+        # point at the help of the command that was misused: `digitlab search --help`
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "digitlab"
         click.echo(
-            _("digitlab: {message} (see `digitlab --help`)").format(message=exc.format_message()),
+            _("digitlab: {message} (see `{command} --help`)").format(
+                message=exc.format_message(), command=command
+            ),
             err=True,
         )
         return EXIT_USAGE
