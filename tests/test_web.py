@@ -3,6 +3,7 @@
 import base64
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,7 +13,8 @@ pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed"
 pytest.importorskip("httpx2", reason="FastAPI's test client needs httpx2")
 from fastapi.testclient import TestClient
 
-from digitlab.web.app import MAX_BODY_BYTES, create_app
+from digitlab.web.app import MAX_BODY_BYTES, STATIC, create_app
+from digitlab.web.texts import PAGE_TEXTS
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +152,39 @@ def test_runs_are_listed_with_their_history(client):
     history = client.get("/api/runs/demo-run/history").json()
     assert history["loss"] == [2.3, 1.0]
     assert client.get("/api/runs/nope/history").status_code == 404
+
+
+# -- the pages' words in two languages ----------------------------------------------------------
+
+
+def test_page_texts_in_chinese_by_query_or_browser_language(client):
+    by_query = client.get("/api/texts", params={"lang": "zh"}).json()
+    by_header = client.get("/api/texts", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).json()
+    assert by_query == by_header
+    assert by_query["lang"] == "zh" and set(by_query["texts"]) == set(PAGE_TEXTS)
+    untranslated = [text for text, zh in by_query["texts"].items() if zh == text]
+    assert not untranslated
+    assert by_query["texts"]["Draw a digit"] == "写一个数字"
+
+
+def test_page_texts_in_english_otherwise(client):
+    english = client.get("/api/texts", headers={"Accept-Language": "fr-FR,en;q=0.5"}).json()
+    assert english["lang"] == "en"
+    assert all(text == shown for text, shown in english["texts"].items())
+    # a language digitlab lacks falls back to the browser's, then the server's
+    assert client.get("/api/texts", params={"lang": "fr"}).json()["lang"] == "en"
+
+
+def test_every_word_the_pages_show_is_in_the_catalogue():
+    """The English of every data-i18n element and every t("...") of the scripts is a
+    PAGE_TEXTS entry (so the catalogue check covers it)."""
+    found = set()
+    for html in STATIC.glob("*.html"):
+        text = html.read_text(encoding="utf-8")
+        found |= {m.strip() for m in re.findall(r"data-i18n>([^<]+)<", text)}
+        found |= set(re.findall(r'aria-label="([^"]+)"[^>]*data-i18n-label', text))
+        found |= set(re.findall(r"<title>([^<]+)</title>", text))
+    for script in STATIC.glob("*.js"):
+        found |= set(re.findall(r'\bt\("([^"]+)"\)', script.read_text(encoding="utf-8")))
+    assert len(found) >= 25
+    assert found <= set(PAGE_TEXTS), found - set(PAGE_TEXTS)

@@ -166,3 +166,24 @@ def test_many_parallel_readings_none_lost(server, digit):
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(one, range(60)))
     assert statuses == [200] * 60
+
+
+def test_a_chinese_browser_gets_the_pages_in_chinese(server, page):
+    context = page.context.browser.new_context(locale="zh-CN")
+    try:
+        chinese = context.new_page()
+        chinese.goto(server + "/")
+        chinese.wait_for_function("document.body.dataset.lang === 'zh'", timeout=10_000)
+        assert chinese.locator("#draw-title").text_content() == "写一个数字"
+        assert chinese.locator("#clear").text_content() == "清除"
+        assert chinese.title() == "digitlab · 手写数字"
+        chinese.goto(server + "/runs")
+        chinese.wait_for_selector("tr[data-run='demo-run']", timeout=10_000)
+        assert "训练记录" in chinese.locator("#runs-title").text_content()
+        assert "训练中" in chinese.locator("tr[data-run='demo-run']").text_content()
+    finally:
+        context.close()
+    # and English stays English
+    page.goto(server + "/")
+    page.wait_for_function("document.body.dataset.lang === 'en'", timeout=10_000)
+    assert page.locator("#draw-title").text_content() == "Draw a digit"

@@ -21,10 +21,11 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from digitlab.errors import DigitlabError
-from digitlab.i18n import _
+from digitlab.i18n import LANGUAGES, _, current_language, translate
 from digitlab.imaging import preprocess
 from digitlab.imaging.prediction import classify
 from digitlab.web.limits import BodySizeLimit
+from digitlab.web.texts import PAGE_TEXTS
 
 STATIC = Path(__file__).parent / "static"
 #: largest request body accepted: a 280x280 canvas PNG is ~20 kB; a phone photo is not a drawing
@@ -122,6 +123,13 @@ def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_
             return {"loss": [], "train_acc": [], "test_acc": [], "steps_per_epoch": 0}
         return _read_json(path)
 
+    @app.get("/api/texts")
+    def page_texts(request: Request, lang: str | None = None) -> dict:
+        """The pages' words in `lang` (en, zh), else in the browser's first language
+        (Accept-Language) if digitlab speaks it, else the server's: {"lang", "texts"}."""
+        chosen = _page_language(lang, request.headers.get("accept-language", ""))
+        return {"lang": chosen, "texts": {text: translate(text, chosen) for text in PAGE_TEXTS}}
+
     @app.get("/", include_in_schema=False)
     def draw_page() -> FileResponse:
         return FileResponse(STATIC / "draw.html")
@@ -134,6 +142,18 @@ def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_
     if runs_dir is not None and Path(runs_dir).is_dir():
         app.mount("/files", StaticFiles(directory=runs_dir, html=True), name="files")
     return app
+
+
+def _page_language(asked: str | None, accept_language: str) -> str:
+    """`asked` if digitlab has it; else the first language of an Accept-Language header that
+    digitlab has ("zh-CN,zh;q=0.9,en;q=0.8" -> "zh"); else the server's current language."""
+    if asked in LANGUAGES:
+        return asked
+    for item in accept_language.split(","):
+        primary = item.split(";")[0].strip().lower().split("-")[0]
+        if primary in LANGUAGES:
+            return primary
+    return current_language()
 
 
 def _error(status: int, message: str) -> JSONResponse:

@@ -77,7 +77,7 @@ function requestPrediction() {
     body: JSON.stringify({image: pad.toDataURL("image/png")}),
   }).then((r) => r.json().then((body) => ({ok: r.ok, body})))
     .then(({ok, body}) => { if (ok) show(body); else answer.textContent = body.error; })
-    .catch((error) => { answer.textContent = "The server did not answer: " + error; })
+    .catch((error) => { answer.textContent = t("The server did not answer:") + " " + error; })
     .finally(() => {
       inFlight = false;
       if (pending) requestPrediction(); else document.body.dataset.busy = "0";
@@ -105,7 +105,7 @@ function renderBars(result) {
     item.innerHTML = `<span>${result ? result.classes[i] : i}</span>` +
       `<span class="bar"><span style="width:${(100 * p).toFixed(1)}%"></span></span>` +
       `<span class="value">${(100 * p).toFixed(1)}%</span>`;
-    item.setAttribute("aria-label", `${result ? result.classes[i] : i}: ${(100 * p).toFixed(1)} percent`);
+    item.setAttribute("aria-label", `${result ? result.classes[i] : i}: ${(100 * p).toFixed(1)}%`);
     bars.appendChild(item);
   }
 }

@@ -4,20 +4,38 @@ let chosen = null;
 
 function percent(v) { return v == null ? "–" : (100 * v).toFixed(1) + "%"; }
 
+function cell(content) {
+  const td = document.createElement("td");
+  td.append(content);
+  return td;
+}
+
 async function refreshRuns() {
   const runs = await (await fetch("/api/runs")).json();
   const body = document.getElementById("runs");
   body.innerHTML = "";
   if (runs.length === 0) {
-    body.innerHTML = '<tr><td colspan="6">No runs yet: <code>digitlab train --out RUNS/NAME</code></td></tr>';
+    body.innerHTML = '<tr><td colspan="6"><span></span> <code>digitlab train --out RUNS/NAME</code></td></tr>';
+    body.querySelector("span").textContent = t("No runs yet:");
   }
   for (const run of runs) {
+    // built from elements, not HTML: a run's name is a folder name, and may hold any character
     const row = document.createElement("tr");
     row.dataset.run = run.name;
-    row.innerHTML = `<td><a href="#${encodeURIComponent(run.name)}">${run.name}</a></td>` +
-      `<td class="state-${run.state}">${run.state}</td><td>${run.epochs}</td>` +
-      `<td>${percent(run.train_acc)}</td><td>${percent(run.test_acc)}</td>` +
-      `<td>${run.report ? `<a href="${run.report}">open</a>` : "–"}</td>`;
+    const link = document.createElement("a");
+    link.href = "#" + encodeURIComponent(run.name);
+    link.textContent = run.name;
+    const state = cell(t(run.state));
+    state.className = `state-${run.state}`;
+    const report = cell(run.report ? "" : "–");
+    if (run.report) {
+      const open = document.createElement("a");
+      open.href = run.report;
+      open.textContent = t("open");
+      report.appendChild(open);
+    }
+    row.append(cell(link), state, cell(String(run.epochs)), cell(percent(run.train_acc)),
+               cell(percent(run.test_acc)), report);
     body.appendChild(row);
   }
   if (!chosen && runs.length) chosen = decodeURIComponent(location.hash.slice(1)) || runs[0].name;
@@ -29,10 +47,10 @@ async function refreshCurves() {
   const response = await fetch(`/api/runs/${encodeURIComponent(chosen)}/history`);
   if (!response.ok) return;
   const h = await response.json();
-  plot(document.getElementById("loss"), [{values: h.loss || [], color: "#2f6fdf", label: "loss per step"}], null);
+  plot(document.getElementById("loss"), [{values: h.loss || [], color: "#2f6fdf", label: t("Loss per step")}], null);
   plot(document.getElementById("accuracy"), [
-    {values: h.train_acc || [], color: "#2f6fdf", label: "train"},
-    {values: h.test_acc || [], color: "#e07a10", label: "test"},
+    {values: h.train_acc || [], color: "#2f6fdf", label: t("train")},
+    {values: h.test_acc || [], color: "#e07a10", label: t("test")},
   ], [0, 1]);
 }
 
@@ -41,7 +59,7 @@ function plot(canvas, series, range) {
   const w = canvas.width, h = canvas.height, m = 36;
   g.clearRect(0, 0, w, h);
   const all = series.flatMap((s) => s.values);
-  if (all.length === 0) { g.fillStyle = "#5b6475"; g.fillText("no data yet", m, h / 2); return; }
+  if (all.length === 0) { g.fillStyle = "#5b6475"; g.fillText(t("no data yet"), m, h / 2); return; }
   const [lo, hi] = range || [0, Math.max(...all) * 1.05 || 1];
   const n = Math.max(...series.map((s) => s.values.length));
   g.strokeStyle = "#ccd"; g.strokeRect(m, 8, w - m - 8, h - m);
@@ -64,4 +82,4 @@ async function tick() {
   try { await refreshRuns(); await refreshCurves(); } catch (error) { /* server restarting: try again */ }
   setTimeout(tick, 2000);
 }
-tick();
+textsReady.then(tick);
