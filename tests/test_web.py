@@ -188,3 +188,18 @@ def test_every_word_the_pages_show_is_in_the_catalogue():
         found |= set(re.findall(r'\bt\("([^"]+)"\)', script.read_text(encoding="utf-8")))
     assert len(found) >= 25
     assert found <= set(PAGE_TEXTS), found - set(PAGE_TEXTS)
+
+
+def test_serve_on_a_port_in_use_is_one_clear_line(capsys):
+    import socket
+
+    from digitlab.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "choose another --port" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import click
@@ -50,9 +51,33 @@ def serve(model: Path | None, runs: Path, host: str, port: int) -> None:
 
     network = load(model) if model is not None else load_default()
     app = create_app(network, runs)
+    listening = _listen(host, port)
+    port = listening.getsockname()[1]  # the one the system chose, for --port 0
     click.echo(
         _("serving {model} on http://{host}:{port}/ (runs from {runs}); Ctrl+C stops").format(
             model=network, host=host, port=port, runs=runs
         )
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, so that a port in use is one clear line, not a server log."""
+    listening = None
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+        listening = socket.socket(family, kind, proto)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+    except OSError as exc:
+        if listening is not None:
+            listening.close()
+        raise DigitlabError(
+            _(
+                "cannot listen on {host}:{port}: {reason}; choose another --port, or stop the "
+                "program that uses it."
+            ).format(host=host, port=port, reason=exc.strerror or exc)
+        ) from None
+    return listening
