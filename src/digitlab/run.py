@@ -64,8 +64,10 @@ def prepare_out_dir(out_dir: str | Path) -> Path:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConfigError(
-            f"cannot write the run to --out {out_dir}: {reason.lower()}; choose a folder you "
-            "can write to."
+            _(
+                "cannot write the run to --out {folder}: {reason}; choose a folder you can "
+                "write to."
+            ).format(folder=out_dir, reason=reason.lower())
         ) from None
     return out_dir
 
@@ -105,9 +107,10 @@ def train_run(
     )
     x_test = to_inputs(dataset.x_test, config.dtype)
     t_test = dataset.t_test.astype(np.intp)
-    network = build_network(config, x_train.shape[1], len(dataset.classes))
     if resume is not None:
         network = resume.network
+    else:
+        network = build_network(config, x_train.shape[1], len(dataset.classes))
     trainer = build_trainer(config, network, progress=progress, log=log)
     if log is not None:
         held_out = (

@@ -21,7 +21,7 @@ from digitlab.cli.options import (
     progress_option,
     seed_option,
 )
-from digitlab.config import DEFAULT_LR, DTYPES, OPTIMIZERS, SCHEDULES, TrainConfig
+from digitlab.config import DEFAULT_LR, DEPENDENT, DTYPES, OPTIMIZERS, SCHEDULES, TrainConfig
 from digitlab.i18n import _
 
 _DEFAULTS = TrainConfig()
@@ -30,10 +30,16 @@ _UNIT = click.FloatRange(0, 1, max_open=True)
 
 def _with_default(help_text: str, name: str) -> str:
     """`help_text` and the default of setting `name`, as click writes them. (The options'
-    defaults are None, so that a --config file applies where they are not given.)"""
+    defaults are None, so that a --config file applies where they are not given.) A setting
+    that belongs to one choice (--momentum to --optimizer momentum) shows its default there."""
     value = getattr(_DEFAULTS, name)
-    shown = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
-    return f"{help_text}  [default: {shown}]"
+    if value is None and name in DEPENDENT:
+        value = DEPENDENT[name][2]
+    if isinstance(value, tuple):
+        shown = ",".join(map(str, value))
+    else:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+    return _("{help}  [default: {value}]").format(help=help_text, value=shown)
 
 
 def _number_or_name(value: str | None) -> float | str | None:
@@ -118,19 +124,19 @@ SECTIONS = {
     "--momentum",
     type=_UNIT,
     default=None,
-    help=_("Momentum of --optimizer momentum or nesterov  [default: 0.9]"),
+    help=_with_default(_("Momentum of --optimizer momentum or nesterov"), "momentum"),
 )
 @click.option(
     "--beta1",
     type=_UNIT,
     default=None,
-    help=_("Adam's decay of the mean gradient  [default: 0.9]"),
+    help=_with_default(_("Adam's decay of the mean gradient"), "beta1"),
 )
 @click.option(
     "--beta2",
     type=_UNIT,
     default=None,
-    help=_("Adam's decay of the mean squared gradient  [default: 0.999]"),
+    help=_with_default(_("Adam's decay of the mean squared gradient"), "beta2"),
 )
 @click.option(
     "--weight-decay",
@@ -160,7 +166,7 @@ SECTIONS = {
     "--step-gamma",
     type=click.FloatRange(0, 1, min_open=True),
     default=None,
-    help=_("Factor of each decay of --schedule step  [default: 0.1]"),
+    help=_with_default(_("Factor of each decay of --schedule step"), "step_gamma"),
 )
 @click.option(
     "--warmup",
@@ -180,13 +186,13 @@ SECTIONS = {
     "--shift",
     type=click.FloatRange(0, 14),
     default=None,
-    help=_("Largest shift of --augment, in pixels  [default: 2]"),
+    help=_with_default(_("Largest shift of --augment, in pixels"), "shift"),
 )
 @click.option(
     "--rotation",
     type=click.FloatRange(0, 180),
     default=None,
-    help=_("Largest rotation of --augment, in degrees  [default: 10]"),
+    help=_with_default(_("Largest rotation of --augment, in degrees"), "rotation"),
 )
 @click.option(
     "--validation",

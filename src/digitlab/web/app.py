@@ -224,11 +224,11 @@ def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
-        return {}  # being rewritten by a running `digitlab train`; the page asks again
+        return {}  # missing or damaged (run folders are written atomically, so not half-written)
 
 
 def _run_summary(path: Path) -> dict:
-    history = _read_json(path / "history.json") if (path / "history.json").is_file() else {}
+    history = _read_json(path / "history.json")
     finished = (path / "model.npz").is_file()
     return {
         "name": path.name,
@@ -236,6 +236,6 @@ def _run_summary(path: Path) -> dict:
         "epochs": len(history.get("train_acc", [])),
         "train_acc": (history.get("train_acc") or [None])[-1],
         "test_acc": (history.get("test_acc") or [None])[-1],
-        "config": _read_json(path / "config.json") if (path / "config.json").is_file() else {},
+        "config": _read_json(path / "config.json"),
         "report": f"/files/{path.name}/report.html" if (path / "report.html").is_file() else None,
     }
