@@ -2,8 +2,10 @@
 
 import dataclasses
 import gzip
+import io
 import itertools
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ from digitlab.datasets import (
     load_dataset,
     load_mnist,
     read_idx,
+    read_user_data,
 )
 from digitlab.errors import DataError, DownloadError
 
@@ -258,3 +261,198 @@ def test_load_mnist_follows_the_book(normalize: bool, flatten: bool, one_hot_lab
 def test_dataset_fields() -> None:
     field_names = [field.name for field in dataclasses.fields(Dataset)]
     assert field_names == ["name", "x_train", "t_train", "x_test", "t_test", "classes", "source"]
+
+
+# -- a learner's own data, read as it is stored ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits_8x8() -> tuple[np.ndarray, np.ndarray]:
+    """300 real MNIST digits shrunk to 8x8 with values 0-16, as scikit-learn's load_digits has
+    them: the central 24x24 pixels averaged over 3x3 blocks. uint8 (300, 8, 8) and labels."""
+    data = load_dataset("mnist-10k")
+    blocks = data.x_train[:300, 2:26, 2:26].reshape(300, 8, 3, 8, 3).mean(axis=(2, 4))
+    return np.round(blocks / 255 * 16).astype(np.uint8), data.t_train[:300]
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """An IDX file of a uint8 array, written from the format's definition (not digitlab's)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    return header + array.tobytes()
+
+
+def test_an_npz_of_8x8_digits_keeps_its_values(digits_8x8, tmp_path: Path) -> None:
+    x, t = digits_8x8
+    np.savez(tmp_path / "digits.npz", X=x, y=t, note=np.arange(3))
+    data = read_user_data(tmp_path / "digits.npz")
+    assert repr(data) == "UserData('digits.npz', 300 samples, 8x8, 10 classes)"
+    assert data.x.dtype == np.uint8 and data.x.max() == 16  # not divided by anything
+    np.testing.assert_array_equal(data.x, x)
+    np.testing.assert_array_equal(data.t, t)
+    assert data.classes == tuple("0123456789")
+
+
+def test_keras_names_and_one_hot_labels(digits_8x8, tmp_path: Path) -> None:
+    x, t = digits_8x8
+    np.savez(tmp_path / "mnist.npz", x_train=x, y_train=np.eye(10)[t], x_test=x[:5])
+    data = read_user_data(tmp_path / "mnist.npz")
+    np.testing.assert_array_equal(data.t, t)
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_an_idx_pair_of_any_image_size(digits_8x8, tmp_path: Path, compressed: bool) -> None:
+    x, t = digits_8x8
+    for stem, array in (("train-images-idx3-ubyte", x), ("train-labels-idx1-ubyte", t)):
+        data = idx_bytes(array)
+        if compressed:
+            (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(data))
+        else:
+            (tmp_path / stem).write_bytes(data)
+    data = read_user_data(tmp_path)
+    assert data.x.shape == (300, 8, 8)
+    np.testing.assert_array_equal(data.x, x)
+    np.testing.assert_array_equal(data.t, t)
+
+
+def test_a_csv_with_a_named_label_column_anywhere(digits_8x8, tmp_path: Path) -> None:
+    x, t = digits_8x8
+    pixels = x.reshape(300, 64)
+    lines = [",".join([f"pixel{i}" for i in range(32)] + ["Target"] + [f"p{i}" for i in range(32)])]
+    lines += [
+        ",".join(map(str, [*row[:32], label, *row[32:]]))
+        for row, label in zip(pixels, t, strict=True)
+    ]
+    (tmp_path / "digits.csv").write_text("\n".join(lines) + "\n")
+    data = read_user_data(tmp_path / "digits.csv")
+    assert data.x.shape == (300, 64)
+    np.testing.assert_array_equal(data.x, pixels)
+    np.testing.assert_array_equal(data.t, t)
+
+
+def test_a_csv_without_header_has_its_label_first(tmp_path: Path) -> None:
+    (tmp_path / "tiny.csv").write_text("3,0,0.5,1\n1,1,0.25,0\n")
+    data = read_user_data(tmp_path / "tiny.csv")
+    np.testing.assert_array_equal(data.t, [3, 1])
+    np.testing.assert_array_equal(data.x, [[0, 0.5, 1], [1, 0.25, 0]])
+    assert data.classes == ("0", "1", "2", "3")
+
+
+def npy_member(path: Path, name: str, shape: tuple[int, ...], payload: bytes) -> None:
+    """An .npz whose member `name` has a header announcing `shape` (float64) but `payload`."""
+    header = io.BytesIO()
+    fields = {"descr": "<f8", "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(header, fields)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{name}.npy", header.getvalue() + payload)
+        archive.writestr("t.npy", _npy(np.zeros(shape[0], dtype=np.int64)))
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_an_npz_header_announcing_terabytes_is_refused_before_allocating(tmp_path: Path) -> None:
+    npy_member(tmp_path / "bomb.npz", "x", (1_000_000, 1_000_000), b"\0" * 64)
+    with pytest.raises(DataError, match=r"bomb\.npz: it holds 8,000,000,000,000 bytes, more than"):
+        read_user_data(tmp_path / "bomb.npz")
+
+
+def test_an_npz_member_shorter_than_its_header_says(tmp_path: Path) -> None:
+    npy_member(tmp_path / "short.npz", "x", (10, 64), b"\0" * 8 * 64 * 9)
+    with pytest.raises(DataError, match=r"its array x ends before the 10x64 values"):
+        read_user_data(tmp_path / "short.npz")
+
+
+@pytest.mark.parametrize(
+    ("name", "arrays", "phrase"),
+    [
+        (
+            "names.npz",
+            {"pixels": np.zeros((4, 64)), "t": np.arange(4)},
+            "it has no array of images among pixels, t; name it one of x, X, x_train",
+        ),
+        (
+            "nolabels.npz",
+            {"x": np.zeros((4, 64))},
+            "it has no array of labels among x; name it one of t, y, Y, t_train",
+        ),
+        (
+            "counts.npz",
+            {"x": np.zeros((4, 64)), "t": np.arange(3)},
+            "t holds a (3,) array of labels for 4 images in x",
+        ),
+        (
+            "flat.npz",
+            {"x": np.zeros(64), "t": np.arange(1)},
+            "x holds a (64,) float64 array where numbers with one image per row",
+        ),
+        (
+            "negative.npz",
+            {"x": np.zeros((3, 64)), "t": np.array([1, -1, 2])},
+            "t holds -1 at index 1, where class indices from 0",
+        ),
+        (
+            "fraction.npz",
+            {"x": np.zeros((3, 64)), "t": np.array([1.0, 2.5, 2.0])},
+            "t holds 2.5 at index 1",
+        ),
+        (
+            "objects.npz",
+            {"x": np.array([[1], "a"], dtype=object), "t": np.arange(2)},
+            "its array x holds Python objects, which digitlab does not unpickle",
+        ),
+    ],
+)
+def test_a_bad_npz_says_which_array_and_what_to_do(
+    tmp_path: Path, name: str, arrays: dict, phrase: str
+) -> None:
+    np.savez(tmp_path / name, **arrays)
+    with pytest.raises(DataError) as error:
+        read_user_data(tmp_path / name)
+    assert str(error.value).startswith(f"cannot read {tmp_path / name}: ")
+    assert phrase in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("label,a,b\n1,2,x\n", "could not convert string 'x' to float64"),
+        ("1,2,3\n4,5\n", "the number of columns changed from 3 to 2"),
+        ("label,a\n", "it holds no samples"),
+        ("1\n2\n", "it has 1 column(s), where a label and at least one pixel value"),
+        ("label,a\n1.5,0\n", "column 'label' holds 1.5 at index 0"),
+    ],
+)
+def test_a_bad_csv_says_what_is_wrong(tmp_path: Path, text: str, phrase: str) -> None:
+    (tmp_path / "data.csv").write_text(text)
+    with pytest.raises(DataError) as error:
+        read_user_data(tmp_path / "data.csv")
+    assert phrase in str(error.value)
+    assert "usecols" not in str(error.value)
+
+
+def test_an_idx_folder_without_labels_names_the_missing_file(digits_8x8, tmp_path: Path) -> None:
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(idx_bytes(digits_8x8[0]))
+    with pytest.raises(DataError, match=r"it has no train-labels-idx1-ubyte or .*\.gz; put"):
+        read_user_data(tmp_path)
+
+
+def test_a_path_that_is_neither_data_nor_a_name(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"no such file or folder, and it is not the name of a "):
+        read_user_data(tmp_path / "nowhere.npz")
+    (tmp_path / "notes.txt").write_text("digits")
+    with pytest.raises(DataError, match=r"neither a folder of IDX files, an \.npz nor a \.csv"):
+        read_user_data(tmp_path / "notes.txt")
+
+
+def test_a_csv_larger_than_the_limit_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digitlab.datasets import user
+
+    monkeypatch.setattr(user, "MAX_CSV_BYTES", 10)
+    (tmp_path / "big.csv").write_text("1,0,0,0,0,0\n")
+    with pytest.raises(DataError, match=r"big\.csv: it holds 12 bytes, more than the 10 read"):
+        read_user_data(tmp_path / "big.csv")

@@ -286,6 +286,37 @@ def test_correct_backprop_passes(batch, network_class):
     assert_clean(report, "gradient-sign-flipped")
 
 
+#: how learners name the gradient of W1
+SPELLINGS = {
+    "dW1": "d{}".format,
+    "dw1": lambda name: "d" + name.lower(),
+    "grad_W1": "grad_{}".format,
+    "W1_grad": "{}_grad".format,
+}
+
+
+def renamed_gradient(network_class, spelling):
+    """network_class whose gradient() returns its keys in a learner's spelling."""
+
+    class Renamed(network_class):
+        def gradient(self, x, t):
+            return {spelling(name): g for name, g in super().gradient(x, t).items()}
+
+    return Renamed
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_gradients_keyed_dW1_meet_W1(batch, spelling):
+    x, _, T = batch
+    report = examine(renamed_gradient(LearnerNet, spelling)(784, 100, 10, 0.1), x, T)
+    assert_clean(report, "gradient-mismatch")
+    assert_clean(report, "gradient-sign-flipped")
+    wrong = renamed_gradient(SigmoidGradOnPreactivation, spelling)(784, 100, 10, 0.1)
+    report = examine(wrong, x, T)
+    found = {f.subject for f in report.by_code("gradient-mismatch") if f.severity == ERROR}
+    assert found == {"W1", "b1"}, report.render()
+
+
 def test_exploding_gradient_is_judged_relative_to_the_weights(batch):
     x, _, T = batch
     report = examine(MissingOneOverN(784, 100, 10, 0.1), x, T, learning_rate=0.1)

@@ -1,16 +1,23 @@
-"""Fast exact finite differences == the book's loop; the gradient check names wrong tensors."""
+"""Fast exact finite differences == the book's loop; the gradient check names wrong tensors, of
+a network (its gradient keyed W1, dW1, grad_W1, ...) or of one layer; `digitlab gradcheck` on
+the learner's own file; the table in English and Chinese."""
+
+import re
 
 import numpy as np
 import pytest
 
 from digitlab import MLP, TwoLayerNet
+from digitlab.cli import main
 from digitlab.gradients import (
     check,
+    check_layer,
     finite_differences,
     numerical_gradient,
     sampled_numerical_gradient,
     supports_fast_path,
 )
+from digitlab.i18n import set_language
 from digitlab.nn import Layer
 from gallery import (
     BiasSummedOverWrongAxis,
@@ -214,3 +221,579 @@ def test_the_table_states_thresholds_and_verdicts(mnist_batch):
     table = check(FlippedSignW2(784, 20, 10, weight_init_std=0.1), x, t).table()
     assert "below 0.0001 correct, below 0.01 suspicious, otherwise wrong" in table
     assert "W2" in table and "wrong" in table and "correct" in table
+
+
+# -- a learner's network, its gradient keyed as learners key it ------------------------------
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def softmax(a):
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class SpelledNet:
+    """The book's chapter 4 TwoLayerNet (sigmoid, softmax, mean cross-entropy of one-hot rows),
+    written without digitlab; gradient() names each key with `spelling` (W1 -> dW1, ...)."""
+
+    def __init__(self, spelling=lambda name: "d" + name, seed=0):
+        rng = np.random.default_rng(seed)
+        self.spelling = spelling
+        self.params = {
+            "W1": 0.1 * rng.standard_normal((784, 30)),
+            "b1": np.zeros(30),
+            "W2": 0.1 * rng.standard_normal((30, 10)),
+            "b2": np.zeros(10),
+        }
+
+    def predict(self, x):
+        z1 = sigmoid(x @ self.params["W1"] + self.params["b1"])
+        return softmax(z1 @ self.params["W2"] + self.params["b2"])
+
+    def loss(self, x, t):
+        return -np.sum(t * np.log(self.predict(x) + 1e-7)) / x.shape[0]
+
+    def weight_gradient_2(self, a1, z1, dy):
+        return z1.T @ dy
+
+    def gradient(self, x, t):
+        a1 = x @ self.params["W1"] + self.params["b1"]
+        z1 = sigmoid(a1)
+        y = softmax(z1 @ self.params["W2"] + self.params["b2"])
+        dy = (y - t) / x.shape[0]
+        da1 = dy @ self.params["W2"].T * z1 * (1 - z1)
+        grads = {
+            "W1": x.T @ da1,
+            "b1": da1.sum(axis=0),
+            "W2": self.weight_gradient_2(a1, z1, dy),
+            "b2": dy.sum(axis=0),
+        }
+        return {self.spelling(name): grad for name, grad in grads.items()}
+
+
+class W2FromPreactivation(SpelledNet):
+    """dW2 from the hidden layer's pre-activation a1 instead of its output z1: the same shape,
+    the derivative of the wrong tensor."""
+
+    def weight_gradient_2(self, a1, z1, dy):
+        return a1.T @ dy
+
+
+SPELLINGS = {
+    "dW1": lambda name: "d" + name,
+    "dw1": lambda name: "d" + name.lower(),
+    "grad_W1": lambda name: "grad_" + name,
+    "W1_grad": lambda name: name + "_grad",
+    "W1": lambda name: name,
+}
+
+
+@pytest.fixture(scope="module")
+def one_hot_batch(mnist_batch):
+    x, t = mnist_batch
+    return x, np.eye(10)[t]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_a_learner_gradient_keyed_as_learners_key_it_is_checked(one_hot_batch, spelling):
+    x, t = one_hot_batch
+    result = check(SpelledNet(spelling), x, t)
+    assert result.ok, result.table()
+    assert [c.name for c in result.tensors] == ["W1", "b1", "W2", "b2"]
+    assert all(c.checked > 0 and not c.problem for c in result.tensors)
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_the_derivative_of_the_wrong_tensor_is_wrong_for_that_tensor(one_hot_batch, spelling):
+    x, t = one_hot_batch
+    result = check(W2FromPreactivation(spelling), x, t, lang="en")
+    assert result.wrong == ["W2"], result.table()
+    assert result.table().splitlines()[-1] == "verdict: backpropagation is wrong for W2."
+
+
+def test_the_worst_coordinate_shows_both_values(one_hot_batch):
+    x, t = one_hot_batch
+    net = W2FromPreactivation()
+    result = check(net, x, t, lang="en")
+    w2 = result["W2"]
+    # the values at the worst coordinate are the network's own gradient and the book's loop
+    assert w2.worst_analytic == net.gradient(x, t)["dW2"][w2.worst_index]
+    book = numerical_gradient(lambda _: net.loss(x, t), net.params["W2"], h=1e-5)
+    assert w2.worst_numerical == pytest.approx(book[w2.worst_index], rel=1e-6)
+    assert abs(w2.worst_analytic - w2.worst_numerical) > 1e-3
+    row = next(line for line in result.table().splitlines() if line.startswith("W2 "))
+    assert str(list(w2.worst_index)) in row
+    assert f"{w2.worst_analytic:.6g}" in row and f"{w2.worst_numerical:.6g}" in row
+    header = result.table().splitlines()[1].split()
+    assert header[-3:] == ["analytic", "numerical", "verdict"]
+    # a correct tensor shows its worst coordinate too, where the two agree
+    w1 = result["W1"]
+    assert w1.worst_index is not None
+    assert w1.worst_analytic == pytest.approx(w1.worst_numerical, rel=1e-4)
+
+
+class ListGradient(SpelledNet):
+    def gradient(self, x, t):
+        return list(super().gradient(x, t).values())
+
+
+class MissingBias(SpelledNet):
+    def gradient(self, x, t):
+        grads = super().gradient(x, t)
+        del grads["db2"]
+        return grads
+
+
+def test_a_gradient_that_is_no_dict_or_lacks_a_key_is_named(one_hot_batch):
+    x, t = one_hot_batch
+    listed = check(ListGradient(), x, t, lang="en")
+    assert listed.wrong == ["W1", "b1", "W2", "b2"]
+    assert "wrong (gradient() returned a list, not a dict)" in listed.table()
+    missing = check(MissingBias(), x, t, lang="en")
+    assert missing.wrong == ["b2"]
+    assert missing["b2"].problem_text("en") == "gradient() returned no such key"
+    row = next(line for line in missing.table().splitlines() if line.startswith("b2 "))
+    assert row.split()[2:5] == ["0", "-", "-"]
+
+
+# -- the table in Chinese --------------------------------------------------------------------
+
+#: English words of the table that must not appear in its Chinese version
+ENGLISH_WORDS = (
+    "tensor",
+    "shape",
+    "checked",
+    "rel error",
+    "abs error",
+    "worst index",
+    "analytic",
+    "numerical",
+    "verdict",
+    "correct",
+    "wrong",
+    "suspicious",
+    "noise",
+    "gradient check of",
+    "central differences",
+    "samples",
+    "below",
+    "backpropagation",
+    "returned",
+)
+
+
+def english_words(text: str) -> list[str]:
+    return [word for word in ENGLISH_WORDS if re.search(rf"\b{word}\b", text)]
+
+
+def test_the_table_in_chinese_has_no_english_words(one_hot_batch):
+    x, t = one_hot_batch
+    result = check(W2FromPreactivation(), x, t, lang="zh")
+    table = result.table()
+    assert not english_words(table.replace("W2FromPreactivation", "")), table
+    assert "错误" in table and "正确" in table
+    assert result.conclusion() == "结论：W2 的反向传播是错误的。"
+    assert result.in_language("en").table().splitlines()[-1].startswith("verdict: ")
+    # the verdict keys stay the same in every language
+    assert result["W2"].verdict == "wrong" and result.wrong == ["W2"]
+
+
+def test_problems_and_the_noise_are_chinese_too(one_hot_batch):
+    x, t = one_hot_batch
+    table = check(MissingBias(), x, t, lang="zh").table()
+    assert not english_words(table.replace("MissingBias", "")), table
+    relu = check_layer(Relu(), np.random.default_rng(0).standard_normal((3, 5)), lang="zh")
+    assert "≤ 噪声" in relu.table() and not english_words(relu.table().replace("Relu", ""))
+
+
+def test_chinese_columns_line_up(one_hot_batch):
+    x, t = one_hot_batch
+    lines = check(SpelledNet(), x, t, lang="zh").table().splitlines()[1:6]
+    # the verdict column starts at the same terminal column on every row (Chinese: 2 columns)
+    starts = []
+    for line in lines:
+        verdict = line.split()[-1]
+        before = line[: line.rindex(verdict)]
+        starts.append(sum(2 if "\u4e00" <= ch <= "\u9fff" else 1 for ch in before))
+    assert len(set(starts)) == 1, lines
+
+
+# -- one layer: forward(x), backward(dout) ----------------------------------------------------
+
+
+class Relu:
+    """The book's Relu (common/layers.py): it writes into dout."""
+
+    def __init__(self):
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dout[self.mask] = 0
+        return dout
+
+
+class Sigmoid:
+    def __init__(self):
+        self.out = None
+
+    def forward(self, x):
+        self.out = 1 / (1 + np.exp(-x))
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1.0 - self.out) * self.out
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+        self.x = self.dW = self.db = None
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = np.sum(dout, axis=0)
+        return dout @ self.W.T
+
+
+class InvertedRelu(Relu):
+    def backward(self, dout):
+        dout[~self.mask] = 0
+        return dout
+
+
+class SigmoidWithoutOneMinus(Sigmoid):
+    def backward(self, dout):
+        return dout * self.out
+
+
+class AffineBiasMean(Affine):
+    """db as the mean over the batch instead of the sum."""
+
+    def backward(self, dx):
+        dx = super().backward(dx)
+        self.db = self.db / len(self.x)
+        return dx
+
+
+class Doubler:
+    """out = 2x; its backward doubles dout in place: the check must keep its own dout."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, dout):
+        dout *= 2
+        return dout
+
+
+class Consuming(Affine):
+    """Its backward needs the forward right before it (a cache used once, as in an RNN step)."""
+
+    def forward(self, x):
+        self.fresh = True
+        return super().forward(x)
+
+    def backward(self, dout):
+        if not self.fresh:
+            raise RuntimeError("backward without forward")
+        self.fresh = False
+        return super().backward(dout)
+
+
+class Scale:
+    """A learner's spelling of a parameter and its gradient: w and grad_w."""
+
+    def __init__(self, size):
+        self.w = np.linspace(0.5, 1.5, size)
+        self.grad_w = None
+
+    def forward(self, x):
+        self.x = x
+        return x * self.w
+
+    def backward(self, dout):
+        self.grad_w = np.sum(dout * self.x, axis=0)
+        return dout * self.w
+
+
+def affine(layer_class=Affine):
+    rng = np.random.default_rng(3)
+    return layer_class(0.1 * rng.standard_normal((20, 7)), rng.standard_normal(7))
+
+
+@pytest.fixture
+def layer_input():
+    return np.random.default_rng(1).standard_normal((6, 20))
+
+
+@pytest.mark.parametrize(
+    ("make", "tensors"),
+    [
+        (Relu, ["x"]),
+        (Sigmoid, ["x"]),
+        (affine, ["x", "W", "b"]),
+        (Doubler, ["x"]),
+        (lambda: affine(Consuming), ["x", "W", "b"]),
+        (lambda: Scale(20), ["x", "w"]),
+    ],
+    ids=["relu", "sigmoid", "affine", "writes-into-dout", "consuming-cache", "grad_w"],
+)
+def test_a_correct_layer_passes(layer_input, make, tensors):
+    x = layer_input.copy()
+    layer = make()
+    params = {name: value.copy() for name, value in vars(layer).items() if name in tensors}
+    result = check_layer(layer, x, coordinates=60)
+    assert result.ok, result.table()
+    assert [c.name for c in result.tensors] == tensors
+    assert result["x"].checked == 60 and result.samples == 6
+    assert np.array_equal(x, layer_input)  # the caller's input is left alone
+    for name, value in params.items():
+        assert np.array_equal(getattr(layer, name), value), name
+
+
+@pytest.mark.parametrize(
+    ("make", "wrong"),
+    [
+        (InvertedRelu, ["x"]),
+        (SigmoidWithoutOneMinus, ["x"]),
+        (lambda: affine(AffineBiasMean), ["b"]),
+    ],
+    ids=["inverted-mask", "sigmoid-without-1-y", "bias-mean"],
+)
+def test_a_planted_layer_bug_is_wrong_for_its_tensor(layer_input, make, wrong):
+    result = check_layer(make(), layer_input, lang="en")
+    assert result.wrong == wrong, result.table()
+    assert result.table().splitlines()[-1].endswith(f"wrong for {wrong[0]}.")
+
+
+def test_the_layer_check_compares_with_the_book_loop(layer_input):
+    """The numerical side is the book's numerical_gradient of sum(forward(x) * dout)."""
+    layer = affine(AffineBiasMean)
+    result = check_layer(layer, layer_input, seed=5)
+    dout = np.random.default_rng(5).standard_normal((6, 7))  # the first draw of the seed
+    book = numerical_gradient(lambda _: np.sum(layer.forward(layer_input) * dout), layer.b)
+    b = result["b"]
+    assert b.worst_numerical == pytest.approx(book[b.worst_index], rel=1e-6)
+    assert b.worst_analytic == pytest.approx(dout.sum(axis=0)[b.worst_index] / 6, rel=1e-12)
+
+
+class NoInputGradient(Relu):
+    def backward(self, dout):
+        super().backward(dout)
+
+
+def test_a_backward_that_returns_nothing_is_named(layer_input):
+    result = check_layer(NoInputGradient(), layer_input, lang="en")
+    assert result.wrong == ["x"]
+    assert result["x"].problem_text() == "backward() returned NoneType, not an array"
+
+
+# -- digitlab gradcheck MODULE:FACTORY --------------------------------------------------------
+
+LEARNER_FILE = '''
+import numpy as np
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def softmax(a):
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class TwoLayerNet:
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.1):
+        rng = np.random.default_rng(0)
+        self.params = {
+            "W1": weight_init_std * rng.standard_normal((input_size, hidden_size)),
+            "b1": np.zeros(hidden_size),
+            "W2": weight_init_std * rng.standard_normal((hidden_size, output_size)),
+            "b2": np.zeros(output_size),
+        }
+
+    def predict(self, x):
+        z1 = sigmoid(x @ self.params["W1"] + self.params["b1"])
+        return softmax(z1 @ self.params["W2"] + self.params["b2"])
+
+    def loss(self, x, t):
+        return -np.sum(t * np.log(self.predict(x) + 1e-7)) / x.shape[0]
+
+    def gradient(self, x, t):
+        a1 = x @ self.params["W1"] + self.params["b1"]
+        z1 = sigmoid(a1)
+        y = softmax(z1 @ self.params["W2"] + self.params["b2"])
+        dy = (y - t) / x.shape[0]
+        da1 = dy @ self.params["W2"].T * z1 * (1 - z1)
+        return {"dW1": x.T @ da1, "db1": da1.sum(0), "dW2": {w2_from}.T @ dy, "db2": dy.sum(0)}
+
+
+class IndexNet(TwoLayerNet):
+    """Labels as class indices, in loss and gradient alike."""
+
+    def loss(self, x, t):
+        return -np.mean(np.log(self.predict(x)[np.arange(len(t)), t] + 1e-7))
+
+    def gradient(self, x, t):
+        return super().gradient(x, np.eye(10)[t])
+
+
+class Relu:
+    def __init__(self):
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dout[self.mask] = 0
+        return dout
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+def make_affine():
+    rng = np.random.default_rng(0)
+    return Affine(0.1 * rng.standard_normal((12, 5)), np.zeros(5))
+
+
+class NoGradient:
+    def __init__(self):
+        self.params = {"W": np.zeros(3)}
+
+    def loss(self, x, t):
+        return 0.0
+
+
+class NoLoss:
+    def __init__(self):
+        self.params = {}
+
+
+class Raises(TwoLayerNet):
+    def gradient(self, x, t):
+        raise ValueError("shapes (10,30) and (10,10) not aligned")
+
+
+class NoFiniteLoss(TwoLayerNet):
+    def loss(self, x, t):
+        return np.array([1.0, 2.0])
+'''
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    yield
+    set_language("en")
+
+
+def learner_file(tmp_path, w2_from="z1"):
+    """mynet.py in tmp_path; w2_from: what dW2 is computed from (z1 is right)."""
+    path = tmp_path / "mynet.py"
+    path.write_text(LEARNER_FILE.replace("{w2_from}", w2_from))
+    return str(path)
+
+
+def test_cli_checks_the_learners_network(tmp_path, capsys):
+    path = learner_file(tmp_path)
+    assert main(["gradcheck", f"{path}:TwoLayerNet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("checking TwoLayerNet from ")
+    assert "verdict: backpropagation is correct." in out
+
+
+def test_cli_names_the_wrong_tensor_and_exits_1(tmp_path, capsys):
+    path = learner_file(tmp_path, w2_from="a1")
+    assert main(["gradcheck", f"{path}:TwoLayerNet", "--samples", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "verdict: backpropagation is wrong for W2." in out
+    assert "on 5 images of mnist-10k" in out
+
+
+def test_cli_gives_index_labels_to_a_loss_that_takes_them(tmp_path, capsys):
+    path = learner_file(tmp_path)
+    assert main(["gradcheck", f"{path}:IndexNet"]) == 0
+    assert main(["gradcheck", f"{path}:IndexNet", "--labels", "index"]) == 0
+    assert "verdict: backpropagation is correct." in capsys.readouterr().out
+    assert main(["gradcheck", f"{path}:IndexNet", "--labels", "one-hot"]) == 1
+    assert "checking IndexNet failed: IndexError" in capsys.readouterr().err
+
+
+def test_cli_checks_a_layer_class_or_a_function_that_makes_one(tmp_path, capsys):
+    path = learner_file(tmp_path)
+    assert main(["gradcheck", f"{path}:Relu", "--samples", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "on an input of shape 4x784" in out and "gradient check of Relu" in out
+    assert main(["gradcheck", f"{path}:make_affine", "--layer-input", "3,12"]) == 0
+    out = capsys.readouterr().out
+    assert "on an input of shape 3x12" in out
+    assert [line.split()[0] for line in out.splitlines()[3:6]] == ["x", "W", "b"]
+
+
+@pytest.mark.parametrize(
+    ("target", "phrase"),
+    [
+        ("{path}:Nothing", "has no Nothing; it defines: "),
+        ("{missing}:TwoLayerNet", "no such file"),
+        ("{path}:NoGradient", "NoGradient() returned a NoGradient without `gradient(x, t)`"),
+        ("{path}:NoLoss", "NoLoss() returned a NoLoss without `params` and `loss(x, t)`"),
+        ("{path}:Affine", "Affine needs the arguments W, b"),
+        ("{path}:Raises", "checking Raises failed: ValueError: shapes (10,30) and (10,10)"),
+        ("{path}:NoFiniteLoss", "it returns an array of shape (2,)"),
+        ("{path}:TwoLayerNet --layer-input 2,3", "without `forward(x)` and `backward(dout)`"),
+    ],
+)
+def test_cli_every_failure_is_one_line(tmp_path, capsys, target, phrase):
+    path = learner_file(tmp_path)
+    argv = target.format(path=path, missing=tmp_path / "nowhere.py").split()
+    assert main(["gradcheck", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("digitlab: "), err
+    assert phrase in err and "Traceback" not in err
+
+
+def test_cli_a_malformed_target_is_a_usage_error(capsys):
+    assert main(["gradcheck", "mynet.py"]) == 2
+    err = capsys.readouterr().err
+    assert "is not MODULE:FACTORY" in err and "digitlab gradcheck --help" in err
+
+
+def test_cli_in_chinese(tmp_path, capsys):
+    path = learner_file(tmp_path, w2_from="a1")
+    assert main(["--lang", "zh", "gradcheck", f"{path}:TwoLayerNet"]) == 1
+    out = capsys.readouterr().out
+    table = out.split("\n", 1)[1].replace("TwoLayerNet", "")
+    assert not english_words(table), out
+    assert "结论：W2 的反向传播是错误的。" in out

@@ -15,14 +15,16 @@ from digitlab.i18n import _
 from digitlab.nn.layers import ACTIVATIONS
 
 
-def data_option(default: str | None = "mnist-10k") -> Callable:
-    """--data; `default` None lets a config file's data set apply."""
+def data_option(default: str | None = "mnist-10k", help_text: str | None = None) -> Callable:
+    """--data; `default` None lets a config file's data set apply; `help_text` for a command
+    that reads more kinds of data than the named sets and IDX folders."""
     return click.option(
         "--data",
         default=default,
         show_default=default is not None,
         help=_noted_default(
-            _(
+            help_text
+            or _(
                 "A data set (mnist-10k, mnist, fashion-mnist) or a folder holding the four IDX "
                 "files."
             ),
@@ -130,7 +132,12 @@ class SectionedCommand(click.Command):
         self.sections = sections
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        records = {p.name: p.get_help_record(ctx) for p in self.get_params(ctx)}
+        # options only: click 8.2 gives arguments a help record too, which the usage line shows
+        records = {
+            p.name: p.get_help_record(ctx)
+            for p in self.get_params(ctx)
+            if isinstance(p, click.Option)
+        }
         # one width for the option column of every section, so the sections line up
         width = min(30, max(len(r[0]) for r in records.values() if r))
         records = {name: (r[0].ljust(width), r[1]) for name, r in records.items() if r}

@@ -1,4 +1,5 @@
-"""Handwritten-digit data sets: an IDX reader, named data sets, checked downloads.
+"""Handwritten-digit data sets: an IDX reader, named data sets, checked downloads, and a
+learner's own data read as it is stored.
 
 >>> from digitlab.datasets import load_dataset
 >>> load_dataset("mnist-10k")
@@ -12,17 +13,20 @@ from digitlab.datasets.download import fetch
 from digitlab.datasets.idx import read_idx
 from digitlab.datasets.sources import DATASETS
 from digitlab.datasets.split import train_validation_split
+from digitlab.datasets.user import UserData, read_user_data
 
 __all__ = [
     "DATASETS",
     "Augment",
     "DataFallbackWarning",
     "Dataset",
+    "UserData",
     "augment",
     "fetch",
     "load_dataset",
     "load_mnist",
     "read_idx",
+    "read_user_data",
     "rotate_and_shift",
     "train_validation_split",
 ]

@@ -1,16 +1,21 @@
-"""Checks of the batch itself: are the inputs scaled, are the labels labels?"""
+"""The batch itself: are the inputs scaled, are the labels labels, and in which form does the
+learner's loss take them?
+
+Images of any size are judged alike: MNIST's 28x28 and scikit-learn's 8x8 digits (0-16) too.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from digitlab.doctor.context import Context
+from digitlab.doctor.context import FAILED, Context
 from digitlab.doctor.findings import ERROR, WARNING
 from digitlab.doctor.thresholds import INPUT_RAW_ABOVE, INPUT_TINY_BELOW, SUM_TOLERANCE
 
 
 def check_inputs(ctx: Context) -> None:
-    """input-not-normalized: raw pixel values (0-255), or values scaled twice (all < 0.1)."""
+    """input-not-normalized: raw pixel values (bytes 0-255, scikit-learn's digits 0-16), or
+    values scaled twice (all < 0.1)."""
     x = np.asarray(ctx.x)
     if x.size == 0 or x.dtype.kind not in "biuf":
         return
@@ -97,3 +102,42 @@ def check_labels(ctx: Context) -> None:
             row_sum=float(sums[first]),
             row_min=float(values[first].min()),
         )
+
+
+#: the label forms a loss may take, in the order tried: the book's one-hot rows first
+LABEL_FORMS = ("one-hot", "index")
+
+
+def labels_for_loss(
+    network, x: np.ndarray, labels: np.ndarray, classes: int, form: str = "auto"
+) -> np.ndarray:
+    """The labels in the form the network's `loss(x, t)` takes.
+
+    x: (N, D) inputs; labels: (N,) int class indices; classes: C, the number of classes.
+    form: "one-hot" for (N, C) rows, "index" for the (N,) indices, or "auto": the first of
+    LABEL_FORMS for which loss(x, t) returns one finite number, else the first (the examination
+    then reports what goes wrong in the loss). One-hot first: a loss written for indices raises
+    on float rows, which cannot index, but one written for one-hot rows multiplies indices in
+    silently, by broadcasting, where the batch has as many samples as there are classes.
+
+    The form is the doctor's choice, not the learner's, so a loss that refuses the other form is
+    no finding: the trial calls report nothing.
+    """
+    shaped = {"one-hot": np.eye(classes)[labels], "index": labels}
+    if form != "auto":
+        return shaped[form]
+    trial = Context(network, x, labels, None, "en")
+    for candidate in LABEL_FORMS:
+        loss = trial.call("loss", x, shaped[candidate], report=False)
+        if loss is not FAILED and _finite_number(loss):
+            return shaped[candidate]
+    return shaped[LABEL_FORMS[0]]
+
+
+def _finite_number(value) -> bool:
+    """Whether `value` is one finite number (a float or a 0-d array), as a mean loss is."""
+    try:
+        number = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return number.ndim == 0 and bool(np.isfinite(number))

@@ -41,6 +41,11 @@ class Finding:
     evidence: Mapping[str, float | int | str] = field(default_factory=dict)
     variant: str = ""
     lang: str = "en"
+    #: where in the learner's program: the file's name and the line (None where unknown)
+    file: str | None = None
+    line: int | None = None
+    #: the finding this one follows from, as "code — subject" (empty for a root cause)
+    cause: str = ""
 
     @property
     def key(self) -> str:
@@ -66,10 +71,19 @@ class Finding:
             "code": self.code,
             "severity": self.severity,
             "subject": self.subject,
+            "file": self.file,
+            "line": self.line,
             "message": self.message,
             "fix": self.fix,
             "evidence": dict(self.evidence),
         }
+
+    @property
+    def place(self) -> str:
+        """ "file:line", "file", or "" where unknown."""
+        if self.file is None:
+            return ""
+        return self.file if self.line is None else f"{self.file}:{self.line}"
 
     def _render(self, template: str) -> str:
         return translate(template, self.lang).format(subject=self.subject, **self.evidence)
@@ -78,8 +92,13 @@ class Finding:
         """The finding as a text block: headline, message, evidence, fix."""
         label = translate(SEVERITY_LABELS[self.severity], self.lang)
         evidence = ", ".join(f"{name}={_number(value)}" for name, value in self.evidence.items())
-        lines = [
-            f"[{label}] {self.code} — {self.subject}",
+        place = f" ({self.place})" if self.place else ""
+        lines = [f"[{label}] {self.code} — {self.subject}{place}"]
+        if self.cause:
+            lines.append(
+                "  " + translate(N_("follows from: {cause}"), self.lang).format(cause=self.cause)
+            )
+        lines += [
             "  " + self.message,
             "  " + translate(N_("evidence: {evidence}"), self.lang).format(evidence=evidence),
             "  " + translate(N_("fix: {fix}"), self.lang).format(fix=self.fix),
@@ -92,10 +111,11 @@ class Finding:
 
 @dataclass(frozen=True)
 class Report:
-    """The findings of one examination, most severe first.
+    """The findings of one examination, in the order to fix them (see `sort_findings`).
 
     network: what was examined (its repr or class name); samples: the batch size; seconds: how
-    long the examination took; lang: the language the findings are rendered in.
+    long the examination took; lang: the language the findings are rendered in; steps: the
+    learner's weight updates watched (a program run by the doctor; 0 for one batch examined).
     """
 
     network: str
@@ -103,6 +123,7 @@ class Report:
     samples: int
     seconds: float
     lang: str = "en"
+    steps: int = 0
 
     @property
     def codes(self) -> frozenset[str]:
@@ -119,8 +140,12 @@ class Report:
         return not self.errors
 
     def to_dicts(self) -> list[dict]:
-        """The findings as plain JSON data (Finding.to_dict), most severe first."""
+        """The findings as plain JSON data (Finding.to_dict), first to fix first."""
         return [finding.to_dict() for finding in self.findings]
+
+    def to_json_data(self, target: str) -> dict:
+        """What `digitlab doctor --json` prints: {"target", "steps_observed", "findings"}."""
+        return {"target": target, "steps_observed": self.steps, "findings": self.to_dicts()}
 
     def by_code(self, code: str) -> list[Finding]:
         return [f for f in self.findings if f.code == code]
@@ -175,20 +200,102 @@ def save_findings(findings: Iterable[Finding], path: str | Path) -> None:
     atomic.write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
+#: the order to fix things in: the data, then the arithmetic of learning (the update, the loss,
+#: the gradients, the output), then the starting point (initialization), then what follows from
+#: those (saturation, vanishing or exploding gradients, a learning rate that cannot help, NaN)
+STAGES: dict[str, int] = {
+    "input-not-normalized": 0,
+    "labels-invalid": 0,
+    "update-sign-flipped": 1,
+    "loss-not-averaged": 1,
+    "gradient-sign-flipped": 2,
+    "gradient-mismatch": 2,
+    "numerical-gradient-only": 2,
+    "softmax-across-batch": 3,
+    "output-not-probability": 3,
+    "init-not-centered": 4,
+    "init-too-large": 4,
+    "init-too-small": 4,
+    "activations-saturated": 5,
+    "dead-units": 5,
+    "vanishing-gradient": 6,
+    "exploding-gradient": 6,
+    "learning-rate-too-high": 7,
+    "learning-rate-too-low": 7,
+    "loss-stalled": 8,
+    "non-finite": 8,
+    "network-raised": 9,
+    "network-changed-params": 9,
+}
+
+#: a consequence and the causes it may follow from, in the order they are looked for
+CONSEQUENCES: dict[str, tuple[str, ...]] = {
+    "activations-saturated": (
+        "input-not-normalized",
+        "loss-not-averaged",
+        "init-too-large",
+        "init-not-centered",
+    ),
+    "dead-units": ("loss-not-averaged", "init-too-large", "init-not-centered"),
+    "vanishing-gradient": ("activations-saturated", "input-not-normalized", "init-too-small"),
+    "exploding-gradient": ("loss-not-averaged", "init-too-large", "input-not-normalized"),
+    "learning-rate-too-high": ("update-sign-flipped", "loss-not-averaged", "gradient-mismatch"),
+    "loss-stalled": (
+        "update-sign-flipped",
+        "activations-saturated",
+        "vanishing-gradient",
+        "gradient-mismatch",
+        "dead-units",
+    ),
+    "non-finite": (
+        "loss-not-averaged",
+        "update-sign-flipped",
+        "exploding-gradient",
+        "learning-rate-too-high",
+        "init-too-large",
+        "init-not-centered",
+        "input-not-normalized",
+        "activations-saturated",
+    ),
+}
+
+
 def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
-    """Most severe first; within a severity, in the order the checks found them."""
-    return tuple(sorted(findings, key=lambda f: SEVERITIES.index(f.severity)))
+    """In the order to fix them: a root cause before its consequences (STAGES), the more severe
+    first within a stage; a consequence names the finding it follows from (`cause`)."""
+    ordered = sorted(findings, key=lambda f: (STAGES.get(f.code, 9), SEVERITIES.index(f.severity)))
+    present = {}
+    for finding in ordered:
+        present.setdefault(finding.code, finding)
+    linked = []
+    for finding in ordered:
+        if not finding.cause:
+            cause = next(
+                (present[c] for c in CONSEQUENCES.get(finding.code, ()) if c in present), None
+            )
+            if cause is not None:
+                finding = replace(finding, cause=f"{cause.code} — {cause.subject}")
+        linked.append(finding)
+    return tuple(linked)
 
 
 def make_finding(
-    code: str, severity: str, subject: str, variant: str = "", lang: str | None = None, **evidence
+    code: str,
+    severity: str,
+    subject: str,
+    variant: str = "",
+    lang: str | None = None,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    **evidence,
 ) -> Finding:
     """A Finding whose numbers are plain Python numbers (rounded for reading, not for judging)."""
     clean = {name: _plain(value) for name, value in evidence.items()}
     key = f"{code}/{variant}" if variant else code
     if key not in MESSAGES:
         raise KeyError(f"no message for finding {key!r}")
-    return Finding(code, severity, subject, clean, variant, lang or current_language())
+    return Finding(code, severity, subject, clean, variant, lang or current_language(), file, line)
 
 
 def _plain(value):

@@ -6,6 +6,7 @@ import numpy as np
 
 from digitlab.doctor.context import Context
 from digitlab.doctor.findings import ERROR, INFO, WARNING
+from digitlab.doctor.ranges import format_range
 from digitlab.doctor.thresholds import (
     DEAD_UNITS_ERROR,
     DEAD_UNITS_MIN_SAMPLES,
@@ -128,7 +129,8 @@ def check_output(ctx: Context) -> None:
             ERROR,
             "predict()",
             "columns" if output == "softmax-columns" or columns == y.shape[1] else "",
-            **evidence,
+            min=lowest,
+            row_sums=format_range(sums.min(), sums.max()),
             batch_sum=total,
         )
         return

@@ -32,6 +32,7 @@ from digitlab.doctor.thresholds import (
 )
 from digitlab.gradients import check, sampled_numerical_gradient
 from digitlab.gradients.check import SAMPLED_H
+from digitlab.gradients.keys import align_gradients
 from digitlab.gradients.numerical import central_difference
 from digitlab.nn.network import MLP
 
@@ -48,7 +49,8 @@ GUARD_COSINE = 0.9
 
 
 def gradient_dict(ctx: Context, report: bool = True) -> dict[str, np.ndarray] | None:
-    """gradient(x, t) keyed like params (also accepting the learners' 'dW1' for 'W1')."""
+    """gradient(x, t) keyed like params, whatever the learner's spelling of the keys ('dW1',
+    'grad_W1', 'W1_grad' for 'W1': digitlab.gradients.keys)."""
     value = ctx.call("gradient", ctx.x, ctx.t, report=report)
     if value is FAILED:
         return None
@@ -63,13 +65,10 @@ def gradient_dict(ctx: Context, report: bool = True) -> dict[str, np.ndarray] | 
             )
         return None
     grads = {}
-    for name in ctx.params:
-        for key in (name, f"d{name}", f"d_{name}", f"grad_{name}"):
-            if key in value:
-                array = as_array(value[key])
-                if array is not None:
-                    grads[name] = array
-                break
+    for name, gradient in align_gradients(ctx.params, value).items():
+        array = as_array(gradient)
+        if array is not None:
+            grads[name] = array
     return grads
 
 

@@ -63,6 +63,8 @@ def check_learning_rate(ctx: Context) -> None:
             steps=len(losses),
         )
         return
+    if start == 0:
+        return  # nothing left to learn on this batch
     decrease = (start - final) / abs(start)
     if decrease < TRIAL_TOO_LOW_DECREASE:
         larger = lr * TRIAL_LARGER_FACTOR

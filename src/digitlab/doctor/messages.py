@@ -217,9 +217,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "softmax-across-batch": (
         N_(
-            "predict()'s rows sum to {row_sum_min:.3g}–{row_sum_max:.3g} and only the whole "
-            "batch sums to {batch_sum:.3g}: the softmax took its sum over the whole batch "
-            "instead of each row, so each sample's probabilities depend on the other samples."
+            "predict()'s rows sum to {row_sums} and only the whole batch sums to "
+            "{batch_sum:.3g}: the softmax took its sum over the whole batch instead of each row, "
+            "so each sample's probabilities depend on the other samples."
         ),
         N_(
             "Take max and sum per row: a = a - a.max(axis=1, keepdims=True); y = np.exp(a) / "
@@ -228,9 +228,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "softmax-across-batch/columns": (
         N_(
-            "predict()'s rows sum to {row_sum_min:.3g}–{row_sum_max:.3g} while each column sums "
-            "to 1: the softmax normalized over the samples (axis 0, as Python's sum() of a 2-D "
-            "array does) instead of over the classes of each row."
+            "predict()'s rows sum to {row_sums} while each column sums to 1: the softmax "
+            "normalized over the samples (axis 0, as Python's sum() of a 2-D array does) instead "
+            "of over the classes of each row."
         ),
         N_(
             "Sum over axis 1 with keepdims: y = np.exp(a) / np.exp(a).sum(axis=1, "
@@ -462,12 +462,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # -- training (the watcher) -----------------------------------------------------------
     "non-finite/training": (
         N_(
-            "The loss became {loss} at step {step} (weights up to {largest_weight:.3g}; first "
-            "NaN or Inf in: {where}). Training stopped instead of going on with NaN."
+            "The loss became {loss} at step {step}. The first NaN or Inf is in {first} ({count} "
+            "of {size} values); non-finite by now: {where}. The largest finite weight is "
+            "{largest_weight:.3g}. Training stopped instead of going on with NaN."
         ),
         N_(
             "Lower the learning rate (about 10 times), average the loss over the batch, and "
             "scale the inputs to [0, 1]."
+        ),
+    ),
+    "non-finite/training-all": (
+        N_(
+            "The loss became {loss} at step {step}, and every weight is NaN or Inf. The first "
+            "NaN or Inf is in {first} ({count} of {size} values); non-finite by now: {where}. "
+            "Training stopped instead of going on with NaN."
+        ),
+        N_(
+            "Start again from fresh weights with a learning rate about 10 times lower, the loss "
+            "averaged over the batch, and the inputs scaled to [0, 1]."
+        ),
+    ),
+    "non-finite/training-loss": (
+        N_(
+            "The loss became {loss} at step {step} while every weight and gradient is still "
+            "finite (largest weight {largest_weight:.3g}): the loss computation itself broke. "
+            "exp of a large score overflows to Inf (a softmax that does not subtract the row's "
+            "maximum), and log(0) of a probability that underflowed is -Inf. Training stopped "
+            "instead of going on with NaN."
+        ),
+        N_(
+            "Subtract each row's maximum before exp and take the cross-entropy as log(y + 1e-7) "
+            "or by log-sum-exp; weights this large also mean steps too large: lower the "
+            "learning rate and average the gradient over the batch."
         ),
     ),
     "learning-rate-too-high/training": (
@@ -479,10 +505,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "exploding-gradient/training": (
         N_(
-            "At step {step} one update changed {subject} by {update_ratio:.3g} times its own "
-            "size; healthy updates are about a thousandth."
+            "At step {step} one update changed {subject} by {update_ratio:.3g} times its size "
+            "before the step (update RMS {update_rms:.3g}, weights {weight_rms:.3g}); healthy "
+            "updates are about a thousandth."
         ),
-        N_("Lower the learning rate until updates are about 1e-3 of the weights."),
+        N_(
+            "Multiply the gradient by a learning rate (the update is learning_rate * gradient, "
+            "with the gradient averaged over the batch) and lower it until updates are about "
+            "1e-3 of the weights."
+        ),
+    ),
+    "update-sign-flipped/training": (
+        N_(
+            "The updates climb the loss: the one measured at step {measured_at} moved the "
+            "weights along the gradient instead of against it (cosine {cosine:+.2f} between "
+            "update and gradient; gradient descent gives -1), and the loss rose from "
+            "{loss_start:.4g} to {loss_now:.4g} by step {step}. No learning rate helps: a "
+            "smaller one only climbs more slowly."
+        ),
+        N_(
+            "Subtract the gradient: W -= lr * dW (params[key] -= lr * grads[key]). Only if your "
+            "dW is the error as target − output, the negative of the gradient, is adding it "
+            "right."
+        ),
     ),
     "loss-stalled": (
         N_(
@@ -492,6 +537,93 @@ MESSAGES: dict[str, tuple[str, str]] = {
         N_(
             "Run the doctor on the network (digitlab doctor or digitlab.doctor.examine) for the "
             "cause: a learning rate too low, saturated or dead units, or a wrong gradient."
+        ),
+    ),
+    # -- a learner's program, watched while it trains (digitlab doctor PROGRAM.py) ----------
+    "update-sign-flipped/program": (
+        N_(
+            "The update of step {step} climbs the loss: along it the loss rises from "
+            "{loss_before:.4g} already at a ten-thousandth of the step ({loss_small_step:.4g}) "
+            "and reaches {loss_after:.4g} with the whole step (cosine with the gradient "
+            "{cosine:+.2f}, where a descent has -1). The weights move along the gradient, not "
+            "against it: no learning rate can help."
+        ),
+        N_(
+            "Flip the update's sign: subtract the gradient (W -= lr * dW). If your error is "
+            "written target - output, it is already minus the gradient: then add it (W += lr * "
+            "delta), as you would subtract output - target."
+        ),
+    ),
+    "loss-not-averaged/update": (
+        N_(
+            "The update is {factor:.3g} times {rate_name} = {learning_rate:.3g} times the "
+            "gradient of the mean loss, for a batch of {samples} samples: the gradient is summed "
+            "over the samples and never divided by their number, so the real step grows with "
+            "the batch."
+        ),
+        N_(
+            "Divide the gradient by the batch size (dW = x.T @ delta / x.shape[0], or take the "
+            "mean of the loss), then choose the learning rate again (about 0.1 for sigmoid, "
+            "0.01-0.1 for ReLU)."
+        ),
+    ),
+    "loss-not-averaged/update-no-rate": (
+        N_(
+            "The update is {factor:.3g} times the gradient of the mean loss, for a batch of "
+            "{samples} samples: the gradient is summed over every sample and applied with no "
+            "learning rate at all, so each step is about {samples} times too large."
+        ),
+        N_(
+            "Average over the batch and scale by a learning rate: W += lr * (x.T @ delta) / "
+            "x.shape[0], with lr about 0.1 to 1 for a sigmoid network."
+        ),
+    ),
+    "gradient-mismatch/update": (
+        N_(
+            "The change applied to {subject} at step {step} does not follow the gradient of the "
+            "loss: cosine {cosine:+.2f} between them, where a gradient step has -1. Its backprop "
+            "formula is wrong (a derivative taken of the wrong tensor, or a function where its "
+            "derivative belongs)."
+        ),
+        N_(
+            "Check the backward pass of {subject} term by term: the derivative of each activation "
+            "at its own input (sigmoid'(z) = s (1 - s) with s = sigmoid(z); tanh'(z) = 1 - "
+            "tanh(z)^2), and run digitlab gradcheck on it."
+        ),
+    ),
+    "gradient-mismatch/numerical": (
+        N_(
+            "{subject} returns a wrong gradient: on a corner of a weight matrix its values have "
+            "RMS {rms_theirs:.3g} where central differences of the same loss give "
+            "{rms_truth:.3g} (relative error {relative_error:.2g}). A loop over x.shape[0] "
+            "perturbs whole rows of a 2-D weight, not single entries."
+        ),
+        N_(
+            "Loop over every entry: for idx in np.ndindex(x.shape) (or np.nditer with "
+            "multi_index), perturb x[idx] by h, and restore it."
+        ),
+    ),
+    "numerical-gradient-only/program": (
+        N_(
+            "{subject} trains by numerical differentiation: {parameters} partial derivatives, "
+            "two losses each, about {seconds_per_step:.3g} s per step, {hours_per_epoch:.3g} h "
+            "per epoch of {steps_per_epoch} steps. It is correct but far too slow to train with "
+            "(the doctor stopped it after timing it)."
+        ),
+        N_(
+            "Compute the gradient by backpropagation (the book's chapter 5, gradient()); keep the "
+            "numerical gradient to check it on a few samples."
+        ),
+    ),
+    "non-finite/program": (
+        N_(
+            "At step {step} the update made {arrays} NaN or Inf; numpy's first floating-point "
+            "error: {where}."
+        ),
+        N_(
+            "Fix the cause listed before this finding (the step size, the scale of the inputs "
+            "or of the initial weights), then use numerically stable forms: sigmoid as "
+            "0.5 * (1 + np.tanh(z / 2)), softmax minus the row's max."
         ),
     ),
 }

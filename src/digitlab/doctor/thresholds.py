@@ -121,3 +121,15 @@ WATCH_LOSS_FLOOR = 1.0
 WATCH_STALL_STEPS = 1000
 #: relative decrease of the loss since the first steps below which training has stalled
 WATCH_STALL_DECREASE = 0.01
+#: update/weight ratio above which the watcher stops the run: the weights after such a step are
+#: nine tenths update, sigmoid pre-activations ten times their size sit at the flat ends
+#: (|a| > 4.4) and ReLU outputs grow tenfold per layer; story 001 (the gradient summed over
+#: 10,000 images, no learning rate) changes its output weights by about 800 times their size
+WATCH_STOP_UPDATE_RATIO = 10.0
+#: cosine between the applied update and the given gradient above which the update climbs:
+#: plain SGD with its sign flipped gives +1, momentum +0.9 or more, Adam's sign-like step about
+#: +0.8; any descent gives a negative cosine (-1 for plain SGD)
+WATCH_UPHILL_COSINE = 0.5
+#: a loss above this multiple of its start has risen (a correct run, even a stalled one, stays
+#: within a few percent of its start: the 2.30 plateau of a fresh network)
+WATCH_ROSE_FACTOR = 1.1

@@ -3,17 +3,26 @@
 Backprop is compared with central differences, tensor by tensor, by CS231n's relative error
 |a - n| / max(|a| + |n|, 1e-8). A digitlab network gets every partial derivative (the fast path
 of digitlab.gradients.fast); any other object with `params`, `loss(x, t)` and `gradient(x, t)`,
-as learners write them, gets a random sample of coordinates per tensor.
+as learners write them, gets a random sample of coordinates per tensor. The gradient dict may
+name its keys as the params do (`W1`) or as learners often do (`dW1`, `grad_W1`, `W1_grad`):
+see digitlab.gradients.keys.
+
+The result reads in English or Chinese: its words are marked with N_() and translated when the
+table is made, in the language of the GradientCheck (digitlab.i18n).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from digitlab.gradients.fast import finite_differences, frozen, supports_fast_path, training_loss
+from digitlab.gradients.keys import align_gradients
 from digitlab.gradients.numerical import sampled_numerical_gradient
+from digitlab.i18n import N_, current_language, translate
 from digitlab.nn.network import MLP
 
 #: relative error below which a gradient is correct: CS231n's "usually okay", which also
@@ -28,6 +37,31 @@ CHECK_H = 1e-6
 #: step for networks checked one coordinate at a time, where each difference of two losses
 #: loses about eps * |loss| / h to rounding
 SAMPLED_H = 1e-5
+#: random coordinates compared per tensor where not every coordinate is
+SAMPLED_COORDINATES = 30
+
+#: the words of a verdict, by the verdict's key (TensorCheck.verdict)
+VERDICTS = {
+    "correct": N_("correct"),
+    "suspicious": N_("suspicious"),
+    "wrong": N_("wrong"),
+}
+#: problems a tensor can have beyond numbers (TensorCheck.problem), with their arguments
+NO_SUCH_KEY = N_("gradient() returned no such key")
+NOT_A_DICT = N_("gradient() returned a {kind}, not a dict")
+WRONG_SHAPE = N_("gradient has shape {shape}")
+#: the table's column titles
+COLUMNS = (
+    N_("tensor"),
+    N_("shape"),
+    N_("checked"),
+    N_("max rel error"),
+    N_("max abs error"),
+    N_("worst index"),
+    N_("analytic"),
+    N_("numerical"),
+    N_("verdict"),
+)
 
 
 @dataclass(frozen=True)
@@ -36,8 +70,11 @@ class TensorCheck:
 
     checked: how many coordinates were compared; max_relative_error and max_absolute_error over
     them (judged only where the absolute error exceeds `noise`, the rounding of the finite
-    difference); worst_index: the coordinate of the largest relative error; problem: what is
-    wrong beyond numbers (a missing or mis-shaped gradient), or "".
+    difference); worst_index: the coordinate of the largest relative error (of the largest
+    absolute error where none is judged), with the analytic (backprop) and numerical (central
+    difference) values there, None where nothing was compared; problem: what is wrong beyond
+    numbers (a missing or mis-shaped gradient: one of NO_SUCH_KEY, NOT_A_DICT, WRONG_SHAPE, in
+    English, formatted with problem_args), or "".
     """
 
     name: str
@@ -47,27 +84,41 @@ class TensorCheck:
     max_absolute_error: float
     worst_index: tuple[int, ...] | None
     noise: float
+    worst_analytic: float | None = None
+    worst_numerical: float | None = None
     problem: str = ""
+    problem_args: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
-        """ "correct", "suspicious" or "wrong" (thresholds CORRECT_BELOW and WRONG_FROM)."""
+        """ "correct", "suspicious" or "wrong" (thresholds CORRECT_BELOW and WRONG_FROM); the
+        words to show are VERDICTS[verdict], translated."""
         if self.problem or not np.isfinite(self.max_relative_error):
             return "wrong"
         if self.max_relative_error < CORRECT_BELOW:
             return "correct"
         return "suspicious" if self.max_relative_error < WRONG_FROM else "wrong"
 
+    def problem_text(self, lang: str | None = None) -> str:
+        """The problem in `lang` (None: the current language), or ""."""
+        if not self.problem:
+            return ""
+        return translate(self.problem, lang).format(**self.problem_args)
+
 
 @dataclass(frozen=True)
 class GradientCheck:
-    """The result of `check`: one TensorCheck per parameter tensor, and how they were made."""
+    """The result of `check`: one TensorCheck per parameter tensor, and how they were made.
+
+    lang: the language of `table()` and `conclusion()` ("en" or "zh").
+    """
 
     network: str
     tensors: tuple[TensorCheck, ...]
     samples: int
     h: float
     sampled: bool
+    lang: str = "en"
 
     @property
     def ok(self) -> bool:
@@ -89,59 +140,87 @@ class GradientCheck:
                 return tensor
         raise KeyError(name)
 
+    def in_language(self, lang: str) -> GradientCheck:
+        """The same result, rendered in `lang`."""
+        return replace(self, lang=lang)
+
     def table(self) -> str:
-        """The report as a text table, with the thresholds and a one-line conclusion."""
-        header = (
-            "tensor",
-            "shape",
-            "checked",
-            "max rel error",
-            "max abs error",
-            "worst index",
-            "verdict",
-        )
-        rows = [header]
-        for c in self.tensors:
-            rows.append(
-                (
-                    c.name,
-                    "x".join(map(str, c.shape)) or "scalar",
-                    f"{c.checked:,}",
-                    f"{c.max_relative_error:.1e}" if c.max_relative_error else "≤ noise",
-                    f"{c.max_absolute_error:.1e}",
-                    "-" if c.worst_index is None else str(list(c.worst_index)),
-                    c.verdict + (f" ({c.problem})" if c.problem else ""),
-                )
-            )
-        widths = [max(len(row[i]) for row in rows[:]) for i in range(len(header) - 1)]
+        """The report as a text table, with the thresholds and a one-line conclusion.
+
+        One row per tensor: its worst coordinate, with the analytic and the numerical value
+        there side by side.
+        """
+        rows = [tuple(self._words(title) for title in COLUMNS)]
+        rows += [self._row(tensor) for tensor in self.tensors]
+        widths = [max(_display_width(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
         lines = [
-            "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True))
+            "  ".join(_pad(cell, width) for cell, width in zip(row[:-1], widths, strict=True))
             + "  "
             + row[-1]
             for row in rows
         ]
-        how = "sampled coordinates" if self.sampled else "every coordinate"
+        how = N_("sampled coordinates") if self.sampled else N_("every coordinate")
         lines.insert(
             0,
-            f"gradient check of {self.network}: backprop vs central differences "
-            f"(h={self.h:g}, {how}, {self.samples} samples, float64)",
+            self._words(
+                N_(
+                    "gradient check of {network}: backprop vs central differences (h={h:g}, "
+                    "{how}, {samples} samples, float64)"
+                )
+            ).format(network=self.network, h=self.h, how=self._words(how), samples=self.samples),
         )
         noise = max((c.noise for c in self.tensors), default=0.0)
         lines.append(
-            f"relative error |a-n|/max(|a|+|n|, {DENOMINATOR_FLOOR:g}) (CS231n): below "
-            f"{CORRECT_BELOW:g} correct, below {WRONG_FROM:g} suspicious, otherwise wrong; "
-            f"absolute differences up to {noise:.0e} (rounding and truncation of the difference "
-            "quotient) are not judged."
+            self._words(
+                N_(
+                    "relative error |a-n|/max(|a|+|n|, {floor:g}) of the analytic gradient a "
+                    "(backprop) and the numerical n (CS231n): below {correct:g} correct, below "
+                    "{wrong:g} suspicious, otherwise wrong; absolute differences up to "
+                    "{noise:.0e} (rounding and truncation of the difference quotient) are not "
+                    "judged."
+                )
+            ).format(floor=DENOMINATOR_FLOOR, correct=CORRECT_BELOW, wrong=WRONG_FROM, noise=noise)
         )
         lines.append(self.conclusion())
         return "\n".join(lines)
 
+    def _row(self, c: TensorCheck) -> tuple[str, ...]:
+        verdict = self._words(VERDICTS[c.verdict])
+        if c.problem:
+            verdict = self._words(N_("{verdict} ({problem})")).format(
+                verdict=verdict, problem=c.problem_text(self.lang)
+            )
+        relative, absolute = f"{c.max_relative_error:.1e}", f"{c.max_absolute_error:.1e}"
+        if not c.checked:  # nothing compared: no errors to show
+            relative = absolute = "-"
+        elif not c.max_relative_error:
+            relative = self._words(N_("≤ noise"))
+        no_worst = c.worst_index is None
+        return (
+            str(c.name),
+            "x".join(map(str, c.shape)) or self._words(N_("scalar")),
+            f"{c.checked:,}",
+            relative,
+            absolute,
+            "-" if no_worst else str(list(c.worst_index)),
+            "-" if no_worst else f"{c.worst_analytic:.6g}",
+            "-" if no_worst else f"{c.worst_numerical:.6g}",
+            verdict,
+        )
+
     def conclusion(self) -> str:
         if self.ok:
-            return "verdict: backpropagation is correct."
+            return self._words(N_("verdict: backpropagation is correct."))
         if self.wrong:
-            return f"verdict: backpropagation is wrong for {', '.join(self.wrong)}."
-        return f"verdict: suspicious for {', '.join(self.suspicious)}; check with fewer samples."
+            return self._words(N_("verdict: backpropagation is wrong for {names}.")).format(
+                names=", ".join(map(str, self.wrong))
+            )
+        return self._words(N_("verdict: suspicious for {names}; check with fewer samples.")).format(
+            names=", ".join(map(str, self.suspicious))
+        )
+
+    def _words(self, message: str) -> str:
+        return translate(message, self.lang)
 
     def __str__(self) -> str:
         return self.table()
@@ -155,16 +234,18 @@ def check(
     coordinates: int | None = None,
     h: float | None = None,
     seed: int = 0,
+    lang: str | None = None,
 ) -> GradientCheck:
     """Compare `network.gradient(x, t)` with central differences of the loss it differentiates.
 
     x: (N, D) inputs; t: (N,) labels or (N, C) one-hot. `coordinates`: how many random
     coordinates per tensor to compare; None means every coordinate for a digitlab network of
-    Affine layers and activations and 30 per tensor for any other (a digitlab network with
-    BatchNorm or Dropout, or a learner's network with `params`, `loss(x, t)`,
-    `gradient(x, t)`). A digitlab network is checked on its training-mode loss with its dropout
-    masks fixed, and left as it was (running statistics, dropout generators); any other
-    network's parameters are perturbed in place and always restored.
+    Affine layers and activations and SAMPLED_COORDINATES per tensor for any other (a digitlab
+    network with BatchNorm or Dropout, or a learner's network with `params`, `loss(x, t)`,
+    `gradient(x, t)`, whose keys may be `W1`, `dW1`, `grad_W1`, ...). A digitlab network is
+    checked on its training-mode loss with its dropout masks fixed, and left as it was (running
+    statistics, dropout generators); any other network's parameters are perturbed in place and
+    always restored. lang: the language of the result's table (None: the current language).
     """
     if isinstance(network, MLP) and network.dtype != np.float64:
         network = network.astype(np.float64)  # a float32 gradient would not tell right from wrong
@@ -176,62 +257,93 @@ def check(
     # frozen: the same dropout masks for the gradient and every loss, no running-statistics
     # updates, and the network left as it was
     with frozen(network):
-        analytic = network.gradient(x, t)
+        returned = network.gradient(x, t)
         loss_function = training_loss(network, x, t)
         loss = float(loss_function())
         numerical = finite_differences(network, x, t, h) if fast else None
+        is_dict = isinstance(returned, Mapping)
+        analytic = align_gradients(network.params, returned) if is_dict else {}
         for name, param in network.params.items():
             shape = tuple(np.shape(param))
+            if not is_dict:
+                tensors.append(problem(name, shape, NOT_A_DICT, kind=type(returned).__name__))
+                continue
             if name not in analytic:
-                tensors.append(_problem(name, shape, "gradient() returned no such key"))
+                tensors.append(problem(name, shape, NO_SUCH_KEY))
                 continue
             grad = np.asarray(analytic[name], dtype=np.float64)
             if grad.shape != shape:
-                tensors.append(_problem(name, shape, f"gradient has shape {grad.shape}"))
+                tensors.append(problem(name, shape, WRONG_SHAPE, shape=str(grad.shape)))
                 continue
             if fast:
                 index = tuple(np.indices(shape).reshape(len(shape), -1))
                 values = numerical[name].astype(np.float64).ravel()
             else:
                 index, values = sampled_numerical_gradient(
-                    lambda _: float(loss_function()), param, coordinates or 30, rng, h
+                    lambda _: float(loss_function()),
+                    param,
+                    coordinates or SAMPLED_COORDINATES,
+                    rng,
+                    h,
                 )
-            noise = _noise(param, loss, h, fast)
-            tensors.append(_compare(name, shape, grad[index], values, index, noise))
-    return GradientCheck(_describe(network), tuple(tensors), int(np.shape(x)[0]), h, not fast)
+            noise = difference_noise(np.result_type(param), loss, h, fast)
+            tensors.append(compare(name, shape, grad[index], values, index, noise))
+    return GradientCheck(
+        describe(network),
+        tuple(tensors),
+        int(np.shape(x)[0]),
+        h,
+        not fast,
+        lang or current_language(),
+    )
 
 
-def _describe(network) -> str:
-    """The network's repr, or its class name where the repr is object's default."""
-    if type(network).__repr__ is object.__repr__:
-        return type(network).__name__
-    return repr(network)
+def describe(obj) -> str:
+    """The object's repr, or its class name where the repr is object's default."""
+    if type(obj).__repr__ is object.__repr__:
+        return type(obj).__name__
+    return repr(obj)
 
 
-def _noise(param: np.ndarray, loss: float, h: float, fast: bool) -> float:
+def difference_noise(dtype: np.dtype, loss: float, h: float, fast: bool = False) -> float:
     """How far a correct gradient may differ from the difference quotient.
 
     Truncation: the central difference is off by about h^2 f'''(w) / 6. Rounding: f(w+h) - f(w-h)
-    of two losses loses about eps * |loss| / h (float32 parameters: float32's eps); the fast
-    path computes each sample's change of loss directly and loses almost nothing.
+    of two losses computed in `dtype` (at least float32's precision) loses about
+    eps * |loss| / h; the fast path computes each sample's change of loss directly and loses
+    almost nothing.
     """
     truncation = 100 * h * h  # generous: f''' of a cross-entropy reaches tens
     if fast:
         return truncation
-    eps = np.finfo(np.result_type(param, np.float32)).eps
+    eps = np.finfo(np.result_type(dtype, np.float32)).eps
     return truncation + 8 * eps * max(1.0, abs(loss)) / h
 
 
-def _problem(name: str, shape: tuple[int, ...], problem: str) -> TensorCheck:
-    return TensorCheck(name, shape, 0, np.inf, np.inf, None, 0.0, problem)
+def problem(name: str, shape: tuple[int, ...], what: str, /, **args: str) -> TensorCheck:
+    """The check of a tensor whose gradient could not be compared: `what` (an N_() message,
+    formatted with `args`) says why."""
+    return TensorCheck(name, shape, 0, np.inf, np.inf, None, 0.0, problem=what, problem_args=args)
 
 
-def _compare(name, shape, analytic, numerical, index, noise) -> TensorCheck:
+def compare(
+    name: str,
+    shape: tuple[int, ...],
+    analytic: np.ndarray,
+    numerical: np.ndarray,
+    index: tuple[np.ndarray, ...],
+    noise: float,
+) -> TensorCheck:
+    """The TensorCheck of `analytic` against `numerical`, both (K,) values at the K coordinates
+    `index` (a tuple of coordinate arrays) of a tensor of `shape`."""
     abs_error = np.abs(analytic - numerical)
     rel_error = abs_error / np.maximum(np.abs(analytic) + np.abs(numerical), DENOMINATOR_FLOOR)
     judged = np.where(abs_error > noise, rel_error, 0.0)
     judged[~np.isfinite(abs_error)] = np.inf
-    worst = int(np.argmax(judged)) if judged.size and judged.max() > 0 else None
+    worst = None
+    if judged.size:
+        # where nothing exceeds the noise, the largest difference still shows how close they are
+        worst = int(np.argmax(judged if judged.max() > 0 else np.nan_to_num(abs_error)))
     return TensorCheck(
         name=name,
         shape=shape,
@@ -240,4 +352,15 @@ def _compare(name, shape, analytic, numerical, index, noise) -> TensorCheck:
         max_absolute_error=float(abs_error.max()) if judged.size else 0.0,
         worst_index=None if worst is None else tuple(int(i[worst]) for i in index),
         noise=float(noise),
+        worst_analytic=None if worst is None else float(analytic[worst]),
+        worst_numerical=None if worst is None else float(numerical[worst]),
     )
+
+
+def _display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _display_width(text))

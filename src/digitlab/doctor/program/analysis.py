@@ -1,0 +1,398 @@
+"""From what the tracer saw to findings, in the learner's names and at the learner's lines.
+
+The recovered network is examined with the doctor's usual checks (`examine`) on the data the
+program fed it and the weights before its first update; then each watched step is judged:
+the change the program applied to each weight against the slope of the loss its backprop
+differentiates (see `model.Recovered`):
+
+- climbing at every step size along the update: `update-sign-flipped`, never a learning rate;
+- downhill, but `samples` times the learner's rate along the gradient (or, with no rate at all,
+  about `samples` times the gradient): a sum over the batch missing its 1/N;
+- not along the gradient at all, for a tensor: that tensor's gradient is wrong;
+- larger than the weights it changes (measured against the weights before the step): exploding;
+- the first NaN or Inf: at which step, in which array, after which line of the learner's file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from digitlab.doctor.context import rms
+from digitlab.doctor.examine import examine
+from digitlab.doctor.findings import ERROR, WARNING, Finding, make_finding
+from digitlab.doctor.program import sites
+from digitlab.doctor.program.model import Model, Recovered
+from digitlab.doctor.program.tracer import Recording, Step
+from digitlab.doctor.thresholds import EXPLODING_ABOVE
+from digitlab.gradients.check import WRONG_FROM
+
+#: steps whose update is judged against the slope of the loss (each costs a few forward passes)
+JUDGED_STEPS = 3
+#: step sizes, as fractions of the learner's own update, at which the loss is compared
+STEP_FRACTIONS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+#: cosine between a tensor's update and minus its gradient below which the update does not follow
+#: the gradient (a correct update has 1; a derivative taken of the wrong tensor, ~0.5 or less)
+ALIGNED_COSINE = 0.9
+#: how far from the batch size the update's factor may be and still be read as a missing 1/N
+SUM_FACTOR_SLACK = 3.0
+#: fewer samples than this and a missing 1/N changes little
+SUM_MIN_SAMPLES = 8
+#: names learners give their targets, preferred among arrays of the right shape
+TARGET_NAME = re.compile(r"^(t|y|target|label|one_?hot|output)", re.IGNORECASE)
+
+
+def program_findings(
+    recording: Recording, *, lang: str, seed: int
+) -> tuple[list[Finding], str, int]:
+    """The findings of a watched run, a description of the network found, and the number of
+    samples it was examined on."""
+    names = _Places(recording)
+    findings: list[Finding] = []
+    add = _adder(findings, lang)
+    if recording.raised is not None:
+        text, file, line, function = recording.raised
+        add(
+            "network-raised",
+            ERROR,
+            f"{function}()" if function and function != "<module>" else recording.program.name,
+            file=file,
+            line=line or None,
+            error=text,
+            where=f"{Path(file).name}:{line}" if file else "?",
+        )
+    numerical = recording.numerical
+    if numerical is not None:
+        subject = f"{numerical.function}()"
+        if numerical.relative_error >= WRONG_FROM:
+            add(
+                "gradient-mismatch",
+                ERROR,
+                subject,
+                "numerical",
+                file=numerical.file,
+                line=numerical.line,
+                rms_theirs=numerical.rms_theirs,
+                rms_truth=numerical.rms_truth,
+                relative_error=numerical.relative_error,
+            )
+        if recording.stopped == "numerical":
+            per_step = numerical.seconds_per_loss * 2 * numerical.coordinates
+            steps_per_epoch = max(1, numerical.train_size // max(1, numerical.batch))
+            add(
+                "numerical-gradient-only",
+                WARNING,
+                subject,
+                "program",
+                file=numerical.file,
+                line=numerical.line,
+                parameters=numerical.coordinates,
+                seconds_per_step=per_step,
+                hours_per_epoch=per_step * steps_per_epoch / 3600,
+                steps_per_epoch=steps_per_epoch,
+            )
+    model = recording.model
+    if model is None:
+        return findings, recording.program.name, 0
+    first = recording.steps[0] if recording.steps else None
+    data = _data(model, first.arrays if first else recording.arrays, recording.arrays)
+    values = {name: u.before for name, u in first.updates.items()} if first else {}
+    network = Recovered(model, {**model.arrays, **values})
+    if data is not None:
+        x, t, x_name, t_name = data
+        rate = next((u.rate for u in first.updates.values() if u.rate), None) if first else None
+        report = examine(network, x, t, learning_rate=rate, lang=lang, seed=seed)
+        renames = {**model.canonical(), "x": x_name, "t": t_name}
+        output = model.layers[-1].observed
+        if output:
+            renames["predict()"] = _display(output)
+        for finding in report.findings:
+            if finding.code in ("network-changed-params", "numerical-gradient-only"):
+                continue
+            subject = renames.get(finding.subject, finding.subject)
+            file, line = names.place(subject)
+            findings.append(
+                _with(finding, subject=subject, file=file, line=line)
+            )
+        _judge_steps(recording, model, add)
+        return findings, repr(network), len(x)
+    return findings, repr(network), 0
+
+
+def _judge_steps(recording: Recording, model: Model, add) -> None:
+    flipped = summed = False
+    misaligned: set[str] = set()
+    biggest: tuple[float, str, int, object] | None = None
+    for number, step in enumerate(recording.steps, 1):
+        updates = step.updates
+        broken = [n for n, u in updates.items() if not np.all(np.isfinite(u.after))]
+        if broken:
+            name = broken[0]
+            event = recording.float_events[0] if recording.float_events else None
+            add(
+                "non-finite",
+                ERROR,
+                name,
+                "program",
+                file=event.file if event else updates[name].file,
+                line=event.line if event else updates[name].line,
+                step=number,
+                arrays=", ".join(broken),
+                where=_float_event_text(event),
+            )
+            break
+        for name, update in updates.items():
+            before = update.before
+            scale = max(rms(before), 1 / np.sqrt(max(before.shape[0], 1)))
+            change = rms(update.after - before)
+            if biggest is None or change / scale > biggest[0]:
+                biggest = (change / scale, name, number, update, change, rms(before))
+        if number > JUDGED_STEPS or summed or flipped:
+            continue
+        data = _data(model, step.arrays, recording.arrays)
+        if data is None:
+            continue
+        x, t, _, _ = data
+        verdict = _judge(model, step, x, t)
+        if verdict is None:
+            continue
+        first = next(iter(updates.values()))
+        subjects = ", ".join(updates)
+        if verdict["climbs"]:
+            flipped = True
+            add(
+                "update-sign-flipped",
+                ERROR,
+                subjects,
+                "program",
+                file=first.file,
+                line=first.line,
+                step=number,
+                cosine=verdict["cosine"],
+                loss_before=verdict["loss"],
+                loss_small_step=verdict["losses"][0],
+                loss_after=verdict["losses"][-1],
+            )
+            continue
+        factor, samples = verdict["factor"], len(x)
+        rate = first.rate
+        if verdict["cosine"] < -ALIGNED_COSINE and samples >= SUM_MIN_SAMPLES:
+            expected = factor / rate if rate else factor
+            if samples / SUM_FACTOR_SLACK <= expected <= samples * SUM_FACTOR_SLACK:
+                summed = True
+                add(
+                    "loss-not-averaged",
+                    ERROR,
+                    subjects,
+                    "update" if rate else "update-no-rate",
+                    file=first.file,
+                    line=first.line,
+                    samples=samples,
+                    factor=expected,
+                    learning_rate=rate or 0.0,
+                    rate_name=first.rate_name or "-",
+                )
+        for name, cosine in verdict["tensors"].items():
+            if -cosine < ALIGNED_COSINE and cosine < ALIGNED_COSINE and name not in misaligned:
+                misaligned.add(name)
+                update = updates[name]
+                add(
+                    "gradient-mismatch",
+                    ERROR,
+                    name,
+                    "update",
+                    file=update.file,
+                    line=update.line,
+                    cosine=cosine,
+                    step=number,
+                )
+    if biggest is not None and biggest[0] > EXPLODING_ABOVE and not flipped:
+        ratio, name, number, update, change, size = biggest
+        add(
+            "exploding-gradient",
+            ERROR,
+            name,
+            "training",
+            file=update.file,
+            line=update.line,
+            update_ratio=ratio,
+            update_rms=change,
+            weight_rms=size,
+            step=number,
+        )
+
+
+def _judge(model: Model, step: Step, x: np.ndarray, t: np.ndarray) -> dict | None:
+    """The update of one step against the slope of each loss the learner may differentiate."""
+    canonical = {learner: book for book, learner in model.canonical().items()}
+    if not all(name in canonical for name in step.updates):
+        return None
+    values = {**model.arrays, **{n: u.before for n, u in step.updates.items()}}
+    best = None
+    for kind in model.loss_kinds:
+        network = Recovered(model, values, kind)
+        with np.errstate(all="ignore"):
+            loss = network.loss(x, t)
+            grads = network.gradient(x, t)
+        delta = {
+            canonical[n]: model.to_rows(n, u.after) - model.to_rows(n, u.before)
+            for n, u in step.updates.items()
+        }
+        dot = sum(float(np.sum(grads[k] * d)) for k, d in delta.items())
+        g2 = sum(float(np.sum(grads[k] ** 2)) for k in delta)
+        d2 = sum(float(np.sum(d**2)) for d in delta.values())
+        if not (np.isfinite(dot) and g2 > 0 and d2 > 0):
+            continue
+        cosine = dot / np.sqrt(g2 * d2)
+        if best is not None and cosine >= best["cosine"]:
+            continue
+        tensors = {}
+        for learner, book in canonical.items():
+            if book in delta:
+                g, d = grads[book], delta[book]
+                norm = np.sqrt(float(np.sum(g**2)) * float(np.sum(d**2)))
+                if norm > 0:
+                    tensors[learner] = float(np.sum(g * d)) / norm
+        best = dict(
+            cosine=cosine,
+            factor=-dot / g2,
+            loss=loss,
+            network=network,
+            delta=delta,
+            tensors=tensors,
+        )
+    if best is None:
+        return None
+    network, delta = best["network"], best["delta"]
+    start = {k: v.copy() for k, v in network.params.items()}
+    losses = []
+    for fraction in STEP_FRACTIONS:
+        for k, d in delta.items():
+            network.params[k] = start[k] + fraction * d
+        with np.errstate(all="ignore"):
+            losses.append(network.loss(x, t))
+    network.params = start
+    best["losses"] = losses
+    best["climbs"] = best["cosine"] > 0 and all(
+        loss > best["loss"] for loss in losses if np.isfinite(loss)
+    )
+    return best
+
+
+def _data(model: Model, arrays: dict, fallback: dict):
+    """(x rows, t, learner's name of x, of t): the batch the program trains on and its targets.
+
+    Among the arrays of inputs with targets beside them, the smallest with more than one sample
+    is the mini-batch (x_batch beside x_train and x_test); a program that feeds one sample at a
+    time (a per-sample loop) sums over all of them, so it is judged on the largest.
+    """
+    for pool in (arrays, {**fallback, **arrays}):
+        found = _batches(model, pool)
+        if found:
+            n, _, x_name, x, (t_name, t) = min(found, key=lambda f: (f[0], not f[1]))
+            return x, t, _display(x_name), _display(t_name)
+    return None
+
+
+def _batches(model: Model, pool: dict) -> list:
+    width = model.features
+    found = []
+    for name, a in pool.items():
+        if a.ndim != 2 or a.dtype.kind not in "fiub":
+            continue
+        rows = model.samples(a)
+        if rows.shape[1] == width and len(rows) > 1:
+            target = _targets(model, pool, len(rows), exclude=name)
+            if target is not None:
+                found.append((len(rows), "#" not in name, name, rows, target))
+    return found
+
+
+def _targets(model: Model, pool: dict, n: int, exclude: str):
+    classes = model.classes
+    found = []
+    for name, a in pool.items():
+        if name == exclude:
+            continue
+        rows = model.samples(a) if a.ndim == 2 else a
+        if rows.shape == (n, classes) and _one_hot_like(rows):
+            found.append((2, name, rows))
+        elif rows.shape in ((n,), (n, 1)) and a.dtype.kind in "iu":
+            found.append((1, name, rows))
+        elif rows.shape in ((n,), (n, 1)) and a.dtype.kind == "f" and _integral(rows):
+            found.append((0, name, rows))
+    if not found:
+        return None
+    found.sort(key=lambda f: (f[0], "#" not in f[1], bool(TARGET_NAME.match(f[1]))), reverse=True)
+    return found[0][1], found[0][2]
+
+
+def _integral(values: np.ndarray) -> bool:
+    return bool(np.all(values == np.round(values)))
+
+
+def _one_hot_like(rows: np.ndarray) -> bool:
+    values = np.unique(rows[: min(len(rows), 200)])
+    return values.size <= 2 and set(values.tolist()) <= {0, 1}
+
+
+def _display(name: str) -> str:
+    """The learner's name of an array as the tracer kept it, without its shape tag."""
+    return name.split("#")[0]
+
+
+def _float_event_text(event) -> str:
+    if event is None:
+        return "-"
+    place = f"{Path(event.file).name}:{event.line}"
+    return f"{event.kind} at {place} ({event.source}), step {event.step}"
+
+
+class _Places:
+    """Where in the learner's files a name was assigned: its first assignment."""
+
+    def __init__(self, recording: Recording) -> None:
+        self.files = [str(recording.program)]
+
+    def place(self, subject: str) -> tuple[str | None, int | None]:
+        keys = [subject]
+        if "." in subject:
+            keys.append(subject.rsplit(".", 1)[1])
+        if m := re.search(r"\[('[^']*'|\"[^\"]*\"|\d+)\]$", subject):
+            keys.append(m.group(1))
+        for file in self.files:
+            lines = sites.assignment_lines(file)
+            for key in keys:
+                if key in lines:
+                    return file, lines[key][0]
+        return None, None
+
+
+def _adder(findings: list[Finding], lang: str):
+    def add(code, severity, subject, variant="", *, file=None, line=None, **evidence):
+        findings.append(
+            make_finding(
+                code,
+                severity,
+                subject,
+                variant,
+                lang,
+                file=_short(file),
+                line=line,
+                **evidence,
+            )
+        )
+
+    return add
+
+
+def _with(finding: Finding, *, subject: str, file: str | None, line: int | None) -> Finding:
+    """The finding in the learner's names; its cause is linked again among all findings."""
+    return replace(finding, subject=subject, file=_short(file), line=line, cause="")
+
+
+def _short(file: str | None) -> str | None:
+    return None if not file else Path(file).name
