@@ -79,8 +79,8 @@ def program_findings(
                 rms_truth=numerical.rms_truth,
                 relative_error=numerical.relative_error,
             )
+        per_step = numerical.seconds_per_loss * 2 * numerical.coordinates
         if recording.stopped == "numerical":
-            per_step = numerical.seconds_per_loss * 2 * numerical.coordinates
             steps_per_epoch = max(1, numerical.train_size // max(1, numerical.batch))
             add(
                 "numerical-gradient-only",
@@ -114,9 +114,7 @@ def program_findings(
                 continue
             subject = renames.get(finding.subject, finding.subject)
             file, line = names.place(subject)
-            findings.append(
-                _with(finding, subject=subject, file=file, line=line)
-            )
+            findings.append(_with(finding, subject=subject, file=file, line=line))
         _judge_steps(recording, model, add)
         return findings, repr(network), len(x)
     return findings, repr(network), 0
@@ -292,7 +290,7 @@ def _data(model: Model, arrays: dict, fallback: dict):
     for pool in (arrays, {**fallback, **arrays}):
         found = _batches(model, pool)
         if found:
-            n, _, x_name, x, (t_name, t) = min(found, key=lambda f: (f[0], not f[1]))
+            _, _, x_name, x, (t_name, t) = min(found, key=lambda f: (f[0], not f[1]))
             return x, t, _display(x_name), _display(t_name)
     return None
 
@@ -303,7 +301,10 @@ def _batches(model: Model, pool: dict) -> list:
     for name, a in pool.items():
         if a.ndim != 2 or a.dtype.kind not in "fiub":
             continue
+        # the learner's layout, or the other: a per-sample loop feeds the columns of X.T
         rows = model.samples(a)
+        if rows.shape[1] != width and rows.T.shape[1] == width:
+            rows = rows.T
         if rows.shape[1] == width and len(rows) > 1:
             target = _targets(model, pool, len(rows), exclude=name)
             if target is not None:
@@ -318,6 +319,8 @@ def _targets(model: Model, pool: dict, n: int, exclude: str):
         if name == exclude:
             continue
         rows = model.samples(a) if a.ndim == 2 else a
+        if rows.ndim == 2 and rows.shape == (classes, n):
+            rows = rows.T
         if rows.shape == (n, classes) and _one_hot_like(rows):
             found.append((2, name, rows))
         elif rows.shape in ((n,), (n, 1)) and a.dtype.kind in "iu":
@@ -335,8 +338,11 @@ def _integral(values: np.ndarray) -> bool:
 
 
 def _one_hot_like(rows: np.ndarray) -> bool:
-    values = np.unique(rows[: min(len(rows), 200)])
-    return values.size <= 2 and set(values.tolist()) <= {0, 1}
+    """0/1 rows, most of which hold one 1 (a few may be broken: that is for the doctor to say)."""
+    head = rows[: min(len(rows), 200)]
+    if not set(np.unique(head).tolist()) <= {0, 1}:
+        return False
+    return bool(np.mean(head.sum(axis=1) == 1) >= 0.5)
 
 
 def _display(name: str) -> str:

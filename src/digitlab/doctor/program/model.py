@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from digitlab.doctor.anatomy import ACTIVATIONS, HIDDEN, OUTPUT_FUNCTIONS, OUTPUTS
+from digitlab.gradients.keys import undecorated
 from digitlab.nn.functional import log_softmax
 
 #: layers of a chain searched at most
@@ -134,12 +135,12 @@ def identify(
     updated: the ids of every array the program updates: only those can be weights (an
     activation of the batch can have a weight's shape).
 
-    A chain counts only where its last layer's output is one of the arrays and no other
-    candidate weight could continue it (a network stopped halfway is not the network); among
-    several, the one with most layers matched wins (then the first found). Matching compares
+    A chain counts only where its last layer's output is one of the arrays; among several, the
+    one with most layers matched wins (then the first found). Matching compares
     the first MATCH_ROWS samples, so a search over a 60,000-image training set costs no more
     than over a batch.
     """
+    arrays = _distinct(arrays)
     floats = {n: a for n, a in arrays.items() if a.dtype.kind == "f" and np.all(np.isfinite(a))}
     weights = {n: a for n, a in floats.items() if updated is None or id(a) in updated}
     matrices = {
@@ -148,13 +149,18 @@ def identify(
         if a.ndim == 2 and min(a.shape) >= 2 and max(a.shape) <= MAX_WIDTH
     }
     vectors = {n: a for n, a in weights.items() if a.ndim == 1 or (a.ndim == 2 and 1 in a.shape)}
-    observed = {n: a for n, a in floats.items() if a.ndim == 2}
+    # what the program updates (weights, gradient sums) is not an activation it computed
+    observed = {
+        n: a for n, a in floats.items() if a.ndim == 2 and (updated is None or id(a) not in updated)
+    }
     widths = {s for a in matrices.values() for s in a.shape}
     best: tuple[int, Model] | None = None
     deadline = time.perf_counter() + SEARCH_SECONDS
     for input_name, x in arrays.items():
         if x.ndim != 2 or x.dtype.kind not in "fiub" or input_name in vectors or x is weight:
             continue
+        if updated is not None and id(x) in updated:
+            continue  # what the program updates is a weight, not its input
         for transposed in (False, True):
             rows = x.T if transposed else x
             if rows.shape[1] not in widths:
@@ -170,12 +176,26 @@ def identify(
                     return None if best is None else best[1]
                 if (
                     chain[-1].observed
-                    and not search.continues(chain)
                     and (best is None or score > best[0])
                     and (weight is None or any(arrays[w] is weight for w in _names(chain)))
                 ):
                     best = (score, Model(chain, input_name, dict(arrays)))
     return None if best is None else best[1]
+
+
+def _distinct(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One name per array object: the learner's own variable before a name the tracer made up
+    (`f()['W1']#(784, 64)` for what a function returned)."""
+    by_object: dict[int, str] = {}
+    for name in sorted(arrays, key=lambda n: ("#" in n or "(" in n, len(n))):
+        by_object.setdefault(id(arrays[name]), name)
+    keep = set(by_object.values())
+    return {n: a for n, a in arrays.items() if n in keep}
+
+
+def _last_name(name: str) -> str:
+    """`grads['dW1']` -> `dW1`, `self.w_ih` -> `w_ih`: the part that names the array."""
+    return name.split("#")[0].split("[")[-1].split(".")[-1].strip("'\"]")
 
 
 def _names(chain) -> list[str]:
@@ -188,7 +208,12 @@ class _Search:
     def __init__(self, samples, transposed, matrices, vectors, observed, input_name) -> None:
         self.samples = samples
         self.transposed = transposed
-        self.matrices = {n: (a.T if transposed else a) for n, a in matrices.items()}
+        # a weight before a gradient of the same shape (w2 before dw2, which may have been summed
+        # into by an update statement too)
+        order = sorted(
+            matrices, key=lambda n: undecorated(n.split("[")[-1].strip("'\"]")) is not None
+        )
+        self.matrices = {n: (matrices[n].T if transposed else matrices[n]) for n in order}
         self.vectors = vectors
         self.observed = {
             n: (a.T if transposed else a)
@@ -198,23 +223,20 @@ class _Search:
         self.input = input_name
         self.deadline = float("inf")
 
-    def continues(self, chain) -> bool:
-        """Whether an unused candidate weight fits after the chain's last layer."""
-        used = {self.input} | {layer.weight for layer in chain}
-        width = self.matrices[chain[-1].weight].shape[1]
-        return any(n not in used and W.shape[0] == width for n, W in self.matrices.items())
-
     def extend(self, rows, chain, score):
         """Chains continuing from activations `rows` (the first samples, (k, d))."""
         if len(chain) >= MAX_LAYERS or time.perf_counter() > self.deadline:
             return
-        used = {self.input} | {layer.weight for layer in chain}
+        used = {self.input} | set(_names(chain))
+        seen = {layer.observed for layer in chain}
         for name, W in self.matrices.items():
             if name in used or W.shape[0] != rows.shape[1]:
                 continue
             fan_out = W.shape[1]
             shaped = {
-                o: a for o, a in self.observed.items() if a.shape[1] == fan_out and o != name
+                o: a
+                for o, a in self.observed.items()
+                if a.shape[1] == fan_out and o != name and o not in seen
             }
             with np.errstate(all="ignore"):
                 scores = rows @ W.astype(np.float64)
@@ -255,13 +277,20 @@ def _biases(vectors, size, transposed, used):
 
 def _activations(z, shaped):
     """(activation, observed name) for each activation of z (the first samples) that equals an
-    observed array; softmaxes over the whole batch are matched up to their normalization."""
+    observed array; softmaxes over the whole batch are matched up to their normalization.
+
+    An array of one or two values (a tanh saturated at ±1, a sigmoid at 1) equals the output of
+    almost any large weights: it counts only where z itself was kept too (the scores before
+    the output function)."""
     if not shaped:
         return
     k = len(z)
+    matches = []
     # identity last: the scores a softmax or sigmoid was applied to are often kept too
-    for activation in (*(a for a in dict.fromkeys((*HIDDEN, *OUTPUTS)) if a != "identity"),
-                       "identity"):
+    for activation in (
+        *(a for a in dict.fromkeys((*HIDDEN, *OUTPUTS)) if a != "identity"),
+        "identity",
+    ):
         with np.errstate(all="ignore"):
             if activation in ("softmax-batch", "softmax-columns"):
                 guess = np.exp(z - z.max())
@@ -277,8 +306,20 @@ def _activations(z, shaped):
             else:
                 ok = _close(guess, a[:k])
             if ok:
-                yield activation, name
+                matches.append((activation, name, _informative(a[:k])))
                 break
+    anchored = any(a == "identity" and informative for a, _, informative in matches)
+    # several functions matching the same flat array (zeros: a dead ReLU, or a sigmoid at 0) say
+    # nothing about which one it is
+    flat = [m for m in matches if not m[2] and m[0] != "identity"]
+    for activation, name, informative in matches:
+        if informative or (anchored and len(flat) == 1):
+            yield activation, name
+
+
+def _informative(values: np.ndarray) -> bool:
+    """More than two distinct values: an array that can tell one computation from another."""
+    return np.unique(np.round(np.asarray(values, dtype=np.float64), 9)).size > 2
 
 
 def _proportional(guess: np.ndarray, target: np.ndarray, axis) -> bool:

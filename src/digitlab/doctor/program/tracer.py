@@ -42,8 +42,6 @@ from digitlab.doctor.program import sites
 from digitlab.doctor.program.model import Model, identify
 from digitlab.doctor.program.scope import arrays_in_scope
 
-#: seconds between two attempts to recover the network (each collects and searches the scope)
-IDENTIFY_EVERY = 0.2
 #: attempts to recover the network from one update target before it is given up on
 IDENTIFY_TRIES = 2
 #: line events between two looks at the clock
@@ -53,7 +51,7 @@ FLOAT_EVENTS_KEPT = 5
 #: characters of the program's own output kept for the report
 OUTPUT_KEPT = 4000
 #: a numerical gradient whose step would take longer than this is not waited for
-NUMERICAL_STEP_LIMIT = 3.0
+NUMERICAL_STEP_LIMIT = 0.5
 #: coordinates of the learner's numerical gradient checked against central differences
 NUMERICAL_PROBE = (2, 3)
 #: names that hold a learning rate in learners' code
@@ -168,7 +166,6 @@ class Tracer:
         #: like an update too, and is given up on)
         self._tried: dict[tuple, int] = {}
         self._events = 0
-        self._last_identify = -1.0
         self.pool: dict[str, np.ndarray] = {}
         self.model: Model | None = None
         self.arrays: dict[str, np.ndarray] = {}
@@ -243,23 +240,20 @@ class Tracer:
                     # a weight is updated from its own last value, step after step; a softmax
                     # shifting its input or a fresh gradient sum is not
                     key = (site.file, site.line, target.text, _index(target, frame))
-                    if (
-                        self._last.get(key) is value
-                        and _is_float_array(value)
-                        and self._tried.get(key, 0) < IDENTIFY_TRIES
-                    ):
-                        self._tried[key] = self._tried.get(key, 0) + 1
-                        self._try_identify(frame, value)
-                    elif key not in self._early and _is_float_array(value):
-                        # the first run of every update: step 1, should it update weights
+                    if key not in self._early and _is_float_array(value):
+                        # the first run of every update: the program's first step, should it
+                        # update weights
                         self._early[key] = Update(
                             "", value.copy(), value, site.file, site.line, *_rate(site, frame)
                         )
                         self._early_arrays.setdefault(
-                            key, arrays_in_scope(self.learner_frames(frame))
+                            key, {**arrays_in_scope(self.learner_frames(frame)), **self.pool}
                         )
+                    if _is_float_array(value) and self._tried.get(key, 0) < IDENTIFY_TRIES:
+                        self._tried[key] = self._tried.get(key, 0) + 1
+                        self._try_identify(frame, value)
                     if self.model is None:
-                        watched.append(_Watch(target, key))
+                        watched.append(_Watch(target, key, before=value))
                         continue
                 for obj, suffix in _arrays_of(value):
                     name = self.weights.get(id(obj))
@@ -274,11 +268,17 @@ class Tracer:
             for watch in watched:
                 value = _evaluate(watch.target.code, frame)
                 if watch.key is not None:
+                    if np.shape(value) != np.shape(watch.before):
+                        continue  # a reshape (x = x.reshape(-1, 1)), not an update
                     self._last[watch.key] = value
                     early = self._early.get(watch.key)
-                    if early is not None and early.after is not None and _is_float_array(value):
-                        if value.shape == early.before.shape and early.name == "":
-                            early.after, early.name = value.copy(), "done"
+                    if (
+                        early is not None
+                        and early.name == ""
+                        and _is_float_array(value)
+                        and value.shape == early.before.shape
+                    ):
+                        early.after, early.name = value.copy(), "done"
                     continue
                 after = _element(value, watch.suffix)
                 if not isinstance(after, np.ndarray) or after.shape != watch.before.shape:
@@ -302,7 +302,10 @@ class Tracer:
 
     def _record(self, frame, update: Update) -> None:
         if self.current is None:
-            self.current = Step(arrays=arrays_in_scope(self.learner_frames(frame)))
+            # what the step's forward and backward passes left: the named arrays, and what the
+            # functions saw (a batch that was never named: forward_prop(X[idx], params))
+            arrays = {**arrays_in_scope(self.learner_frames(frame)), **self.pool}
+            self.current = Step(arrays=arrays)
         self.current.updates[update.name] = update
 
     def _close(self) -> None:
@@ -323,12 +326,8 @@ class Tracer:
     # -- recovering the network ----------------------------------------------------------------
 
     def _try_identify(self, frame, value: np.ndarray) -> None:
-        now = time.perf_counter()
-        if now - self._last_identify < IDENTIFY_EVERY:
-            return
-        self._last_identify = now
         arrays = {**arrays_in_scope(self.learner_frames(frame)), **self.pool}
-        updated = {id(value)}
+        updated = {id(value)} | self._site_arrays(frame)
         for target in self._last.values():
             updated.update(id(obj) for obj, _ in _arrays_of(target))
         model = identify(arrays, value, updated)
@@ -336,21 +335,44 @@ class Tracer:
             return  # not a weight being updated (a softmax shifting its input, a counter)
         self.model = model
         self.arrays = arrays
-        self._partial = True
         self._first_step(model)
         self.weights = {id(model.arrays[name]): name for name in model.weight_names}
+
+    def _site_arrays(self, frame) -> set[int]:
+        """The arrays every update statement of this file would change, as far as they can be
+        told from here (a dict's every entry for `params[key] -= ...`)."""
+        found: set[int] = set()
+        for site in sites.update_sites(frame.f_code.co_filename).values():
+            for target in site.targets:
+                value = _evaluate(target.code, frame)
+                if target.base is not None:
+                    container = _evaluate(compile(target.base, "<doctor>", "eval"), frame)
+                    if isinstance(container, dict):
+                        value = container
+                found.update(id(obj) for obj, _ in _arrays_of(value))
+        return found
 
     def _first_step(self, model: Model) -> None:
         """The program's first update of each recovered weight, recorded before they were
         recognized, as step 1 (where every weight has one)."""
         first = Step()
-        for name in model.weight_names:
-            key = next((k for k, v in self._last.items() if v is model.arrays[name]), None)
+        keys = {
+            name: next((k for k, v in self._last.items() if v is model.arrays[name]), None)
+            for name in model.weight_names
+        }
+        # a weight updated before it was recognized: the step under way began before
+        self._partial = any(key is not None for key in keys.values())
+        for name, key in keys.items():
             early = self._early.get(key)
             if early is None or early.name != "done":
                 return
             first.updates[name] = Update(
-                name, early.before, early.after, early.file, early.line, early.rate,
+                name,
+                early.before,
+                early.after,
+                early.file,
+                early.line,
+                early.rate,
                 early.rate_name,
             )
             first.arrays = first.arrays or self._early_arrays[key]
@@ -429,7 +451,7 @@ class Tracer:
 class _Watch:
     """A target of an update site being run: an array of a recovered weight (name, the object,
     a copy before), or, before the network is recovered, any target (key: to remember its
-    value after the statement)."""
+    value after the statement; before: its value before, uncopied)."""
 
     target: sites.Target
     key: tuple | None
@@ -442,7 +464,6 @@ class _Watch:
 def _index(target: sites.Target, frame):
     """The key of a subscript target (`params[key]` with key = 'W1'), to tell its runs apart."""
     return None if target.index is None else repr(_evaluate(target.index, frame))
-
 
 
 @contextlib.contextmanager
@@ -624,7 +645,11 @@ def run(program: Path, args: list[str], *, steps: int, seconds: float, seed: int
     saved = _Saved.take()
     start = time.perf_counter()
     stopped, raised = "finished", None
-    namespace: dict = {"__name__": "__main__", "__file__": str(program), "__builtins__": __builtins__}
+    namespace: dict = {
+        "__name__": "__main__",
+        "__file__": str(program),
+        "__builtins__": __builtins__,
+    }
     try:
         os.chdir(folder)
         sys.path.insert(0, str(folder))
