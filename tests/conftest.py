@@ -1,5 +1,11 @@
 """Fixtures shared by the test modules."""
 
+import os
+
+# One BLAS thread: the tests run the learners' programs in this process, and two BLAS threads on
+# a shared 2-core machine stall whenever another process holds a core (set before numpy loads).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import json
 import socket
 from pathlib import Path

@@ -9,6 +9,7 @@ import pytest
 
 from digitlab import TwoLayerNet
 from digitlab.doctor import CODES, ERROR, INFO, WARNING, NotANetworkError, Report, examine
+from digitlab.doctor.findings import STAGES
 from digitlab.i18n import current_language
 from gallery import (
     BiasSummedOverWrongAxis,
@@ -454,14 +455,21 @@ def test_a_network_that_cannot_be_copied_is_examined_in_place_and_restored(batch
 # -- the report ------------------------------------------------------------------------------
 
 
-def test_report_orders_by_severity_and_lists_codes(batch):
+def test_report_orders_root_causes_first_and_lists_codes(batch):
     x, _, T = batch
     report = examine(Seed001NoLearningRate(), x / 256, T.astype(int), learning_rate=1.0)
-    order = [f.severity for f in report]
-    assert order == sorted(order, key=[ERROR, WARNING, INFO].index)
+    # the order to fix them in: stage by stage (data, arithmetic, init, consequences), the more
+    # severe first within a stage
+    keys = [(STAGES[f.code], [ERROR, WARNING, INFO].index(f.severity)) for f in report]
+    assert keys == sorted(keys)
     assert report.codes == {f.code for f in report} and report.codes <= CODES
+    # a consequence names what it follows from, and that finding comes before it
+    codes = [f.code for f in report]
+    for i, finding in enumerate(report):
+        if finding.cause:
+            assert finding.cause.split(" — ")[0] in codes[:i]
+    assert any(f.cause for f in report)
     text = report.render()
-    assert text.index("[error]") < text.index("[warning]")
     assert "evidence: " in text and "fix: " in text
     assert text.splitlines()[-1].startswith("doctor: Seed001NoLearningRate, 100 samples: ")
 

@@ -29,14 +29,20 @@ def test_the_format_applies_to_both_ends():
 def test_softmax_over_the_batch_writes_its_row_sums_once_in_english_and_chinese(
     mnist_10k_inputs,
 ):
-    # at initialization every row of a softmax over 100 samples sums to about 1/100
+    # with tiny weights every row of a softmax over 100 samples sums to 1/100, to 3 digits
     x = mnist_10k_inputs[0][:100].astype(np.float64)
     t = np.eye(10)[mnist_10k_inputs[1][:100]]
-    (finding,) = examine(SoftmaxOverBatch(784, 100, 10), x, t, lang="en").by_code(
+    (finding,) = examine(SoftmaxOverBatch(784, 100, 10, 1e-5), x, t, lang="en").by_code(
         "softmax-across-batch"
     )
     assert finding.evidence["row_sums"] == "0.01"
     assert "rows sum to 0.01 and only the whole batch" in finding.message
     assert "0.01–0.01" not in finding.message
     chinese = finding.in_language("zh").message
-    assert "0.01" in chinese and "0.01–" not in chinese and "之间" not in chinese
+    assert "各行之和为 0.01，" in chinese and "0.01–" not in chinese
+    # the same finding of a batch whose rows differ writes the range, in both languages
+    (spread,) = examine(SoftmaxOverBatch(784, 100, 10, 0.1), x, t).by_code("softmax-across-batch")
+    low, high = spread.evidence["row_sums"].split("–")
+    assert float(low) < float(high)
+    assert f"rows sum to {low}–{high} and" in spread.in_language("en").message
+    assert f"各行之和为 {low}–{high}，" in spread.in_language("zh").message

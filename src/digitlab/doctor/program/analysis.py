@@ -25,7 +25,7 @@ from digitlab.doctor.context import rms
 from digitlab.doctor.examine import examine
 from digitlab.doctor.findings import ERROR, WARNING, Finding, make_finding
 from digitlab.doctor.program import sites
-from digitlab.doctor.program.model import Model, Recovered
+from digitlab.doctor.program.model import SOFTMAX_OUTPUTS, Model, Recovered
 from digitlab.doctor.program.tracer import Recording, Step
 from digitlab.doctor.thresholds import EXPLODING_ABOVE
 from digitlab.gradients.check import WRONG_FROM
@@ -230,8 +230,11 @@ def _judge(model: Model, step: Step, x: np.ndarray, t: np.ndarray) -> dict | Non
         return None
     values = {**model.arrays, **{n: u.before for n, u in step.updates.items()}}
     best = None
-    for kind in model.loss_kinds:
-        network = Recovered(model, values, kind)
+    # a softmax over the batch is still backpropagated as a softmax per row, (y - t) / N: judge
+    # the update against that loss too (the softmax itself is a finding of its own)
+    outputs = [model.output, "softmax"] if model.output in SOFTMAX_OUTPUTS else [model.output]
+    for kind, output in ((k, o) for k in model.loss_kinds for o in outputs):
+        network = Recovered(model, values, kind, output)
         with np.errstate(all="ignore"):
             loss = network.loss(x, t)
             grads = network.gradient(x, t)
@@ -297,13 +300,19 @@ def _data(model: Model, arrays: dict, fallback: dict):
 
 def _batches(model: Model, pool: dict) -> list:
     width = model.features
+    weights = {id(model.arrays[n]) for n in model.weight_names}
+    shapes = {model.arrays[n].shape for n in model.weight_names}
+    pool = {n: a for n, a in pool.items() if id(a) not in weights and not _is_weight_name(model, n)}
     found = []
     for name, a in pool.items():
         if a.ndim != 2 or a.dtype.kind not in "fiub":
             continue
-        # the learner's layout, or the other: a per-sample loop feeds the columns of X.T
+        if a.shape in shapes:
+            continue  # a gradient (dW1 has W1's shape), not a batch of inputs
+        # the learner's layout; column-vector code may also keep its data as rows (a
+        # per-sample loop feeds the columns of X.T)
         rows = model.samples(a)
-        if rows.shape[1] != width and rows.T.shape[1] == width:
+        if model.transposed and rows.shape[1] != width and rows.T.shape[1] == width:
             rows = rows.T
         if rows.shape[1] == width and len(rows) > 1:
             target = _targets(model, pool, len(rows), exclude=name)
@@ -313,6 +322,9 @@ def _batches(model: Model, pool: dict) -> list:
 
 
 def _targets(model: Model, pool: dict, n: int, exclude: str):
+    """(name, array) of the targets for n samples: one-hot rows before labels, labels in the
+    range of the classes before others (a batch's indices are integers too), the learner's
+    own names for targets before other names, and named arrays before the tracer's."""
     classes = model.classes
     found = []
     for name, a in pool.items():
@@ -322,15 +334,28 @@ def _targets(model: Model, pool: dict, n: int, exclude: str):
         if rows.ndim == 2 and rows.shape == (classes, n):
             rows = rows.T
         if rows.shape == (n, classes) and _one_hot_like(rows):
-            found.append((2, name, rows))
-        elif rows.shape in ((n,), (n, 1)) and a.dtype.kind in "iu":
-            found.append((1, name, rows))
-        elif rows.shape in ((n,), (n, 1)) and a.dtype.kind == "f" and _integral(rows):
-            found.append((0, name, rows))
+            kind = 2
+        elif rows.shape in ((n,), (n, 1)) and (
+            a.dtype.kind in "iu"
+            or (a.dtype.kind == "f" and _integral(rows) and np.unique(rows).size > 1)
+        ):
+            kind = 1
+        else:
+            continue
+        in_range = kind == 2 or (rows.min() >= 0 and rows.max() <= classes)
+        named = bool(TARGET_NAME.match(_display(name).split("[")[-1].strip("'\"]")))
+        found.append(((kind, in_range, named, "#" not in name), name, rows))
     if not found:
         return None
-    found.sort(key=lambda f: (f[0], "#" not in f[1], bool(TARGET_NAME.match(f[1]))), reverse=True)
+    found.sort(key=lambda f: f[0], reverse=True)
     return found[0][1], found[0][2]
+
+
+def _is_weight_name(model: Model, name: str) -> bool:
+    """Whether a name the tracer kept is one of the weights under another name
+    (`initialize()['b2']` for `params['b2']`)."""
+    tail = _display(name).split("[")[-1].strip("'\"]")
+    return any(_display(w).split("[")[-1].strip("'\"]") == tail for w in model.weight_names)
 
 
 def _integral(values: np.ndarray) -> bool:

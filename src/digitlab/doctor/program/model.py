@@ -127,13 +127,15 @@ def identify(
     arrays: dict[str, np.ndarray],
     weight: np.ndarray | None = None,
     updated: set[int] | None = None,
+    applied: set[int] | None = None,
 ) -> Model | None:
     """The chain that best reproduces the activations among `arrays`, or None.
 
     weight: an array the program is updating: the chain must contain it, and it is not the
     input (x @ W and W.T @ x.T are the same numbers, only an update tells which is the weight).
-    updated: the ids of every array the program updates: only those can be weights (an
-    activation of the batch can have a weight's shape).
+    updated: the ids of every array the program's update statements change: only those can
+    be weights (an activation of the batch can have a weight's shape). applied: the ids of
+    those seen changed in place of themselves (not reshaped): never the input.
 
     A chain counts only where its last layer's output is one of the arrays; among several, the
     one with most layers matched wins (then the first found). Matching compares
@@ -157,10 +159,14 @@ def identify(
     best: tuple[int, Model] | None = None
     deadline = time.perf_counter() + SEARCH_SECONDS
     for input_name, x in arrays.items():
+        if time.perf_counter() > deadline:
+            break
         if x.ndim != 2 or x.dtype.kind not in "fiub" or input_name in vectors or x is weight:
             continue
-        if updated is not None and id(x) in updated:
+        if applied is not None and id(x) in applied:
             continue  # what the program updates is a weight, not its input
+        if not _informative(x[:MATCH_ROWS]):
+            continue  # a constant (sigmoid units of zero weights) is no input to recover from
         for transposed in (False, True):
             rows = x.T if transposed else x
             if rows.shape[1] not in widths:
@@ -354,8 +360,11 @@ class Recovered:
         model: Model,
         values: dict[str, np.ndarray] | None = None,
         loss_kind: str | None = None,
+        output: str | None = None,
     ) -> None:
         self.model = model
+        #: the output function (the recovered one, unless another is asked for)
+        self.output = output or model.output
         #: "cross-entropy" (softmax output), "squared-error", or "binary-cross-entropy" (the
         #: loss whose gradient at a sigmoid output is y - t)
         self.loss_kind = loss_kind or model.loss_kind
@@ -369,7 +378,7 @@ class Recovered:
         sizes = [self.model.features] + [
             self.params[f"W{i}"].shape[1] for i in range(1, len(self.model.layers) + 1)
         ]
-        return "-".join(map(str, sizes)) + f" ({self.model.hidden} → {self.model.output})"
+        return "-".join(map(str, sizes)) + f" ({self.model.hidden} → {self.output})"
 
     def forward(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Pre-activations and activations of every layer (the input first among activations)."""
@@ -380,7 +389,8 @@ class Recovered:
                 z = h @ self.params[f"W{i}"]
                 if layer.bias is not None:
                     z = z + self.params[f"b{i}"]
-                h = _function(layer.activation)(z)
+                last = i == len(self.model.layers)
+                h = _function(self.output if last else layer.activation)(z)
                 pre.append(z)
                 act.append(h)
         return pre, act
@@ -394,7 +404,7 @@ class Recovered:
         n = len(target)
         with np.errstate(all="ignore"):
             if self.loss_kind == "cross-entropy":
-                log_p = _log_output(self.model.output, pre[-1])
+                log_p = _log_output(self.output, pre[-1])
                 return float(-np.sum(np.where(target != 0, target * log_p, 0.0)) / n)
             if self.loss_kind == "binary-cross-entropy":
                 z = pre[-1]  # log y = -softplus(-z), log(1 - y) = -softplus(z)
@@ -411,7 +421,7 @@ class Recovered:
         layers = self.model.layers
         with np.errstate(all="ignore"):
             if self.loss_kind == "cross-entropy":
-                group = _group_sum(self.model.output, target)
+                group = _group_sum(self.output, target)
                 dz = (act[-1] * group - target) / n
             elif self.loss_kind == "binary-cross-entropy":
                 dz = (act[-1] - target) / n

@@ -201,14 +201,24 @@ class Tracer:
     def global_trace(self, frame, event, arg):
         if not self.is_learner(frame.f_code.co_filename):
             return None
+        # the doctor's own failure must never change the learner's run
+        with contextlib.suppress(Exception):
+            self._call(frame)
+        return self.local_trace
+
+    def _call(self, frame) -> None:
         name = frame.f_code.co_name
         if not name.startswith("<"):
             self._called = True  # a forward or backward pass: the next update starts a step
             if NUMERICAL_NAME.search(name):
                 self._numerical_call(frame)
-        return self.local_trace
 
     def local_trace(self, frame, event, arg):
+        with contextlib.suppress(Exception):
+            self._event(frame, event, arg)
+        return self.local_trace
+
+    def _event(self, frame, event, arg) -> None:
         pending = self._pending.pop(frame, None)
         if pending is not None:
             site, watched, rate = pending
@@ -227,7 +237,6 @@ class Tracer:
                 self._before(frame, site)
         elif event == "return" and frame.f_code.co_name != "<module>":
             self._observe(frame, arg)
-        return self.local_trace
 
     # -- updates ---------------------------------------------------------------------------------
 
@@ -268,8 +277,10 @@ class Tracer:
             for watch in watched:
                 value = _evaluate(watch.target.code, frame)
                 if watch.key is not None:
-                    if np.shape(value) != np.shape(watch.before):
-                        continue  # a reshape (x = x.reshape(-1, 1)), not an update
+                    if not isinstance(value, np.ndarray) or (
+                        isinstance(watch.before, np.ndarray) and value.shape != watch.before.shape
+                    ):
+                        continue  # not an array, or a reshape (x = x.reshape(-1, 1))
                     self._last[watch.key] = value
                     early = self._early.get(watch.key)
                     if (
@@ -327,10 +338,10 @@ class Tracer:
 
     def _try_identify(self, frame, value: np.ndarray) -> None:
         arrays = {**arrays_in_scope(self.learner_frames(frame)), **self.pool}
-        updated = {id(value)} | self._site_arrays(frame)
+        applied = {id(value)}
         for target in self._last.values():
-            updated.update(id(obj) for obj, _ in _arrays_of(target))
-        model = identify(arrays, value, updated)
+            applied.update(id(obj) for obj, _ in _arrays_of(target))
+        model = identify(arrays, value, applied | self._site_arrays(frame), applied)
         if model is None:
             return  # not a weight being updated (a softmax shifting its input, a counter)
         self.model = model
@@ -394,7 +405,8 @@ class Tracer:
         for obj, suffix in _arrays_of(value):
             self.pool[f"{name}(){suffix}#{obj.shape}"] = obj
         for local, item in frame.f_locals.items():
-            if isinstance(item, np.ndarray) and item.dtype.kind == "f":
+            # floats (inputs, activations) and integers (the labels of a batch)
+            if isinstance(item, np.ndarray) and item.dtype.kind in "fiu" and item.size:
                 self.pool[f"{local}#{item.shape}"] = item
             elif isinstance(item, (dict, list, tuple)) and len(item) <= 16:
                 for obj, suffix in _arrays_of(item):
