@@ -100,7 +100,8 @@ def test_a_diverging_trial_is_recorded_not_fatal(training_data):
     base = TrainConfig(epochs=1, validation=0.2)
     result = random_search(*training_data, base, space, trials=1, classes=10, progress=False)
     trial = result.trials[0]
-    assert trial.stopped and "diverges" in trial.stopped
+    # the watcher stops it at its first step: an update many times the weights' own size
+    assert trial.stopped and ("diverges" in trial.stopped or "times its size" in trial.stopped)
     assert trial.val_loss is None or math.isfinite(trial.val_loss)
     json.dumps(result.to_dict(), allow_nan=False)  # valid JSON: no NaN
 

@@ -56,9 +56,11 @@ def test_summary_line_per_epoch():
     x, t = rng.random((30, 4)), rng.integers(0, 2, 30)
     lines = []
     Trainer(TwoLayerNet(4, 3, 2), epochs=2, progress=False, log=lines.append).fit(x, t, x, t)
-    assert len(lines) == 2
-    assert lines[1].startswith("epoch 2/2  loss ")
-    assert "  train " in lines[1] and "%  test " in lines[1]
+    # the watcher may add its own lines (dead units in this tiny net at step 1)
+    epochs = [line for line in lines if line.startswith("epoch ")]
+    assert len(epochs) == 2
+    assert epochs[1].startswith("epoch 2/2  loss ")
+    assert "  train " in epochs[1] and "%  test " in epochs[1]
 
 
 def test_a_book_style_network_without_loss_and_gradient_trains():

@@ -230,13 +230,14 @@ STAGES: dict[str, int] = {
 
 #: a consequence and the causes it may follow from, in the order they are looked for
 CONSEQUENCES: dict[str, tuple[str, ...]] = {
+    # judged on the weights before the first update: the start, not the steps, saturates them
     "activations-saturated": (
         "input-not-normalized",
-        "loss-not-averaged",
         "init-too-large",
         "init-not-centered",
+        "loss-not-averaged",
     ),
-    "dead-units": ("loss-not-averaged", "init-too-large", "init-not-centered"),
+    "dead-units": ("init-too-large", "init-not-centered", "loss-not-averaged"),
     "vanishing-gradient": ("activations-saturated", "input-not-normalized", "init-too-small"),
     "exploding-gradient": ("loss-not-averaged", "init-too-large", "input-not-normalized"),
     "learning-rate-too-high": ("update-sign-flipped", "loss-not-averaged", "gradient-mismatch"),
