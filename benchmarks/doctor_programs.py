@@ -34,7 +34,12 @@ PLAIN_LIMIT = 60
 
 
 def _run(args: list[str], cwd: Path, limit: float) -> tuple[float, int | None]:
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     start = time.perf_counter()
     try:
         done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=limit)

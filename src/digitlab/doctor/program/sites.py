@@ -38,8 +38,6 @@ class Site:
     targets: tuple[Target, ...]
     #: names the statement reads that may hold the learning rate (floats are kept at run time)
     rate_names: tuple[str, ...]
-    #: True for `+=`/`-=` (the operator is the update's sign), False for `W = W - ...`
-    augmented: bool
 
 
 @functools.cache
@@ -68,12 +66,10 @@ def update_sites(file: str) -> dict[int, Site]:
 def _site(file: str, node: ast.AST) -> Site | None:
     if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
         targets = [node.target]
-        augmented = True
     elif isinstance(node, ast.Assign) and len(node.targets) == 1:
         reads = {ast.dump(_as_load(n)) for n in ast.walk(node.value) if _is_place(n)}
         candidates = _flatten(node.targets[0])
         targets = [t for t in candidates if ast.dump(_as_load(t)) in reads]
-        augmented = False
     else:
         return None
     targets = [t for t in targets if _is_place(t)]
@@ -101,7 +97,6 @@ def _site(file: str, node: ast.AST) -> Site | None:
         node.end_lineno or node.lineno,
         tuple(_target(t) for t in targets),
         rate_names,
-        augmented,
     )
 
 
@@ -167,16 +162,3 @@ def assignment_lines(file: str) -> dict[str, list[int]]:
     for lines in found.values():
         lines.sort()
     return found
-
-
-@functools.cache
-def function_lines(file: str) -> dict[str, int]:
-    """The line of each function's `def`, by name."""
-    tree = parse(file)
-    if tree is None:
-        return {}
-    return {
-        node.name: node.lineno
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }
