@@ -211,7 +211,7 @@ STAGES: dict[str, int] = {
     "gradient-sign-flipped": 2,
     "gradient-mismatch": 2,
     "numerical-gradient-only": 2,
-    "softmax-across-batch": 3,
+    "softmax-across-batch": 1,
     "output-not-probability": 3,
     "init-not-centered": 4,
     "init-too-large": 4,
@@ -240,7 +240,16 @@ CONSEQUENCES: dict[str, tuple[str, ...]] = {
     "dead-units": ("init-too-large", "init-not-centered", "loss-not-averaged"),
     "vanishing-gradient": ("activations-saturated", "input-not-normalized", "init-too-small"),
     "exploding-gradient": ("loss-not-averaged", "init-too-large", "input-not-normalized"),
-    "learning-rate-too-high": ("update-sign-flipped", "loss-not-averaged", "gradient-mismatch"),
+    "learning-rate-too-high": (
+        "update-sign-flipped",
+        "loss-not-averaged",
+        "gradient-mismatch",
+        "input-not-normalized",
+        "init-too-large",
+    ),
+    # an update judged against the wrong targets or a softmax its backprop does not follow
+    "update-sign-flipped": ("labels-invalid",),
+    "gradient-mismatch": ("labels-invalid", "softmax-across-batch"),
     "loss-stalled": (
         "update-sign-flipped",
         "activations-saturated",
