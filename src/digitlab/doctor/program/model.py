@@ -158,13 +158,10 @@ def identify(
     widths = {s for a in matrices.values() for s in a.shape}
     best: tuple[int, Model] | None = None
     deadline = time.perf_counter() + SEARCH_SECONDS
-    # the learner's own variables first (x_batch), then what the tracer kept from functions:
-    # the search is cut at SEARCH_SECONDS
-    for input_name in sorted(arrays, key=lambda n: "#" in n or "(" in n):
-        x = arrays[input_name]
+    for input_name, x in arrays.items():
         if time.perf_counter() > deadline:
             break
-        if x.ndim != 2 or x.dtype.kind not in "fiub" or x is weight:
+        if x.ndim != 2 or x.dtype.kind not in "fiub" or input_name in vectors or x is weight:
             continue
         if applied is not None and id(x) in applied:
             continue  # what the program updates is a weight, not its input
