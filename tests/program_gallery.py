@@ -215,7 +215,8 @@ STORIES: tuple[Case, ...] = (
         "cf",
         args=(NPZ,),
         story="004",
-        symptoms=("activations-saturated", "loss-stalled"),
+        # a tanh output against one-hot targets is the story's own design, not planted here
+        symptoms=("activations-saturated", "loss-stalled", "output-not-probability"),
     ),
 )
 

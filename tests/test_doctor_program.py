@@ -28,15 +28,10 @@ SECONDS = 30
 #: variants whose planted bug the doctor does not find yet (the reason says what it sees
 #: instead); strict, so that a fix is noticed
 NOT_YET = {
-    "per_sample_sum": "the per-sample loop's accumulated update is not recovered",
     "deriv_on_activation": "a derivative of the wrong tensor that still descends is missed",
-    "sigmoid_for_dsigmoid": "the network is not recovered from this per-sample program",
-    "missing_relu_mask": "the network is not recovered from this per-sample program",
+    "missing_relu_mask": "a per-sample loop over unnamed rows X[n] is not recovered",
     "deep_sigmoid_small": "four-layer networks in this style are not recovered",
-    "nielsen_raw": "Nielsen-style lists of weights are not recovered",
     "zero_init": "zero weights leave the hidden layer constant: the network is not recovered",
-    "double_scaled": "the update is judged misaligned on inputs this small",
-    "rand_init": "the saturated first step is judged misaligned before the init is named",
     "minus_target_error": "the program's raw inputs are named first, the flipped sign second",
     "lr_50": "a diverging rate with an overflowing softmax reads as a missing 1/N",
     "dead_relu_bias": "the labels are taken from the wrong array",
@@ -44,9 +39,7 @@ NOT_YET = {
     "deep_relu_big": "the labels are taken from the wrong array",
 }
 #: a story the doctor does not read right yet
-NOT_YET_OTHER = {
-    "story004": "the per-sample loop's network is recovered only after the weights blew up",
-}
+NOT_YET_OTHER: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +119,6 @@ def test_story_003_first_finding_is_one_of_its_bugs(reports):
     assert "update-sign-flipped" in report.codes
 
 
-@pytest.mark.xfail(reason=NOT_YET_OTHER["story004"], strict=True)
 def test_story_004_first_finding_is_one_of_its_bugs(reports):
     case = BY_NAME["story004"]
     report = reports("story004")

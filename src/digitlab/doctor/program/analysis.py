@@ -144,13 +144,15 @@ def _judge_steps(recording: Recording, model: Model, add) -> None:
             break
         for name, update in updates.items():
             before = update.before
+            if before.ndim != 2 or min(before.shape) < 2:
+                continue  # a bias starts at 0: its size says nothing of the step's
             scale = max(rms(before), 1 / np.sqrt(max(before.shape[0], 1)))
             change = rms(update.after - before)
             if biggest is None or change / scale > biggest[0]:
                 biggest = (change / scale, name, number, update, change, rms(before))
         if number > JUDGED_STEPS or summed or flipped:
             continue
-        data = _data(model, step.arrays, recording.arrays)
+        data = _fed(step) if model.one_sample else _data(model, step.arrays, recording.arrays)
         if data is None:
             continue
         x, t, _, _ = data
@@ -245,9 +247,10 @@ def _judge(model: Model, step: Step, x: np.ndarray, t: np.ndarray) -> dict | Non
         dot = sum(float(np.sum(grads[k] * d)) for k, d in delta.items())
         g2 = sum(float(np.sum(grads[k] ** 2)) for k in delta)
         d2 = sum(float(np.sum(d**2)) for d in delta.values())
-        if not (np.isfinite(dot) and g2 > 0 and d2 > 0):
+        if not (np.isfinite(dot) and np.isfinite(g2) and d2 > 0):
             continue
-        cosine = dot / np.sqrt(g2 * d2)
+        # an update where the loss has no slope at all (saturated units) follows no gradient
+        cosine = dot / np.sqrt(g2 * d2) if g2 > 0 else 0.0
         if best is not None and cosine >= best["cosine"]:
             continue
         tensors = {}
@@ -257,9 +260,11 @@ def _judge(model: Model, step: Step, x: np.ndarray, t: np.ndarray) -> dict | Non
                 norm = np.sqrt(float(np.sum(g**2)) * float(np.sum(d**2)))
                 if norm > 0:
                     tensors[learner] = float(np.sum(g * d)) / norm
+                elif np.any(d) and np.all(np.isfinite(g)):
+                    tensors[learner] = 0.0  # moved where the loss has no slope at all
         best = dict(
             cosine=cosine,
-            factor=-dot / g2,
+            factor=-dot / g2 if g2 > 0 else 0.0,
             loss=loss,
             network=network,
             delta=delta,
@@ -281,6 +286,19 @@ def _judge(model: Model, step: Step, x: np.ndarray, t: np.ndarray) -> dict | Non
         loss > best["loss"] for loss in losses if np.isfinite(loss)
     )
     return best
+
+
+def _fed(step: Step):
+    """(x rows, t, "", ""): the samples a per-sample loop fed in a step, with their targets."""
+    if not step.fed or any(t is None for _, t in step.fed):
+        return None
+    x = np.stack([sample.reshape(-1) for sample, _ in step.fed])
+    targets = [t for _, t in step.fed]
+    if all(isinstance(t, int) for t in targets):
+        return x, np.array(targets), "", ""
+    if all(isinstance(t, np.ndarray) for t in targets):
+        return x, np.stack(targets), "", ""
+    return None
 
 
 def _data(model: Model, arrays: dict, fallback: dict):

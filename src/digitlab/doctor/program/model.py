@@ -33,6 +33,8 @@ MATCH_ROWS = 256
 #: relative tolerance of a match (the learner's float32 against our float64)
 MATCH_TOLERANCE = 1e-4
 SOFTMAX_OUTPUTS = ("softmax", "softmax-batch", "softmax-columns")
+#: how much a chain's last activation says it is the network's output (others: 2)
+_OUTPUT_BONUS = {"identity": 0, "relu": 1}
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class Model:
     @property
     def transposed(self) -> bool:
         return self.layers[0].transposed
+
+    @property
+    def one_sample(self) -> bool:
+        """Whether the input the network was recovered from is one sample (a per-sample loop)."""
+        return len(self.samples(self.arrays[self.input])) == 1
 
     @property
     def output(self) -> str:
@@ -142,7 +149,7 @@ def identify(
     the first MATCH_ROWS samples, so a search over a 60,000-image training set costs no more
     than over a batch.
     """
-    arrays = _distinct(arrays)
+    arrays = _columns(_distinct(arrays), updated)
     floats = {n: a for n, a in arrays.items() if a.dtype.kind == "f" and np.all(np.isfinite(a))}
     weights = {n: a for n, a in floats.items() if updated is None or id(a) in updated}
     matrices = {
@@ -158,10 +165,13 @@ def identify(
     widths = {s for a in matrices.values() for s in a.shape}
     best: tuple[int, Model] | None = None
     deadline = time.perf_counter() + SEARCH_SECONDS
-    for input_name, x in arrays.items():
+    # the learner's own variables first (x_batch), then what the tracer kept from functions:
+    # the search is cut at SEARCH_SECONDS
+    for input_name in sorted(arrays, key=lambda n: "#" in n or "(" in n):
+        x = arrays[input_name]
         if time.perf_counter() > deadline:
             break
-        if x.ndim != 2 or x.dtype.kind not in "fiub" or input_name in vectors or x is weight:
+        if x.ndim != 2 or x.dtype.kind not in "fiub" or x is weight:
             continue
         if applied is not None and id(x) in applied:
             continue  # what the program updates is a weight, not its input
@@ -176,8 +186,9 @@ def identify(
             search.deadline = deadline
             for chain, matched in search.extend(head, (), 0):
                 # a chain whose output function was seen (the probabilities beside the scores)
-                # says more than one that stops at the scores
-                score = 2 * matched + (chain[-1].activation != "identity")
+                # says more than one that stops at the scores; a ReLU of positive scores is
+                # the scores again, less likely the output than a squashing function beside it
+                score = 2 * matched + _OUTPUT_BONUS.get(chain[-1].activation, 2)
                 if time.perf_counter() > deadline:
                     return None if best is None else best[1]
                 if (
@@ -197,6 +208,17 @@ def _distinct(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         by_object.setdefault(id(arrays[name]), name)
     keep = set(by_object.values())
     return {n: a for n, a in arrays.items() if n in keep}
+
+
+def _columns(arrays: dict[str, np.ndarray], updated: set[int] | None) -> dict[str, np.ndarray]:
+    """A 1-D array the program computed (not one it updates: a bias) as a column: one sample
+    of a per-sample loop, `np.dot(w1, x)` with x of shape (784,)."""
+    return {
+        n: a.reshape(-1, 1)
+        if a.ndim == 1 and a.size > 2 and (updated is None or id(a) not in updated)
+        else a
+        for n, a in arrays.items()
+    }
 
 
 def _last_name(name: str) -> str:
@@ -236,6 +258,8 @@ class _Search:
         used = {self.input} | set(_names(chain))
         seen = {layer.observed for layer in chain}
         for name, W in self.matrices.items():
+            if time.perf_counter() > self.deadline:
+                return
             if name in used or W.shape[0] != rows.shape[1]:
                 continue
             fan_out = W.shape[1]
@@ -302,25 +326,36 @@ def _activations(z, shaped):
                 guess = np.exp(z - z.max())
             else:
                 guess = _function(activation)(z)
-        for name, a in shaped.items():
-            if activation == "softmax-batch":
-                ok = abs(float(a.sum()) - 1) < 1e-3 and _proportional(guess, a[:k], axis=None)
-            elif activation == "softmax-columns":
-                ok = bool(np.all(np.abs(a.sum(axis=0) - 1) < 1e-3)) and _proportional(
-                    guess, a[:k], axis=0
-                )
-            else:
-                ok = _close(guess, a[:k])
-            if ok:
-                matches.append((activation, name, _informative(a[:k])))
-                break
-    anchored = any(a == "identity" and informative for a, _, informative in matches)
+        found = [name for name, a in shaped.items() if _matches(activation, guess, a[:k])]
+        if found:
+            # the learner's own function of that name returned it: `tanh()` for a saturated a2
+            named = [n for n in found if activation.split("-")[0] in n.split("(")[0].lower()]
+            name = (named or found)[0]
+            matches.append((activation, name, _informative(shaped[name][:k]), bool(named)))
+    # scores near zero are their own tanh, positive scores their own ReLU: a function of the
+    # very array the scores match is the scores
+    scores = {m[1] for m in matches if m[0] == "identity"}
+    matches = [m for m in matches if m[0] == "identity" or m[1] not in scores]
+    anchored = any(m[0] == "identity" and m[2] for m in matches)
     # several functions matching the same flat array (zeros: a dead ReLU, or a sigmoid at 0) say
-    # nothing about which one it is
+    # nothing about which one it is, unless the learner's function of that name returned it
     flat = [m for m in matches if not m[2] and m[0] != "identity"]
-    for activation, name, informative in matches:
-        if informative or (anchored and len(flat) == 1):
+    if len(flat) > 1:
+        flat = [m for m in flat if m[3]]
+    for match in matches:
+        activation, name, informative, _ = match
+        if informative or (anchored and flat == [match]):
             yield activation, name
+
+
+def _matches(activation: str, guess: np.ndarray, observed: np.ndarray) -> bool:
+    if activation == "softmax-batch":
+        return abs(float(observed.sum()) - 1) < 1e-3 and _proportional(guess, observed, axis=None)
+    if activation == "softmax-columns":
+        return bool(np.all(np.abs(observed.sum(axis=0) - 1) < 1e-3)) and _proportional(
+            guess, observed, axis=0
+        )
+    return _close(guess, observed)
 
 
 def _informative(values: np.ndarray) -> bool:

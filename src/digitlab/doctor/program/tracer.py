@@ -21,6 +21,7 @@ states, numpy's error handling) is put back afterwards.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import linecache
 import os
@@ -56,7 +57,18 @@ NUMERICAL_STEP_LIMIT = 0.5
 NUMERICAL_PROBE = (2, 3)
 #: names that hold a learning rate in learners' code
 RATE_NAME = re.compile(r"lr|learn|alpha|eta|rate|step", re.IGNORECASE)
+#: arrays kept from the learner's functions (distinct names and shapes: more is data)
+POOL_LIMIT = 400
+#: entries of a returned list/tuple/dict looked into (more is a data set, not a network's)
+POOL_CONTAINER = 16
 NUMERICAL_NAME = re.compile(r"numer|num_grad|numgrad", re.IGNORECASE)
+#: names learners give one sample's target in a per-sample loop
+FEED_TARGET = re.compile(
+    r"(t|y|yi|ti|y_?i|targets?|labels?|one_?hot|y_?true|expected|desired|answer|digit)",
+    re.IGNORECASE,
+)
+#: samples of a per-sample loop kept for one step
+FEED_LIMIT = 20_000
 
 
 class _Stop(BaseException):
@@ -87,6 +99,9 @@ class Step:
     updates: dict[str, Update] = field(default_factory=dict)
     #: the arrays the program held when the step's first weight was updated (x_batch, t, ...)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    #: a per-sample loop's samples fed since the step before, with their targets (a label, a
+    #: target vector, or None where none was found)
+    fed: list[tuple[np.ndarray, object]] = field(default_factory=list)
 
 
 @dataclass
@@ -176,6 +191,13 @@ class Tracer:
         self.float_events: list[FloatEvent] = []
         self.numerical: NumericalGradient | None = None
         self._numerical_checked = False
+        #: the code object of each function the pool's arrays were kept from
+        self._pool_code: dict[str, types.CodeType] = {}
+        #: a per-sample loop: (code, variable, shape, classes) of the network's one-sample input
+        self.feed: tuple | None = None
+        self._fed: list[list] = []
+        self._fed_last: object = None
+        self._target_name: str | None = None
 
     # -- which code is the learner's ---------------------------------------------------------
 
@@ -232,6 +254,8 @@ class Tracer:
                 raise _Stop("seconds")
             if self.max_steps and len(self.steps) >= self.max_steps:
                 raise _Stop("steps")
+            if self.feed is not None and frame.f_code is self.feed[0]:
+                self._feed(frame)
             site = sites.update_sites(frame.f_code.co_filename).get(frame.f_lineno)
             if site is not None and frame not in self._pending:
                 self._before(frame, site)
@@ -316,7 +340,8 @@ class Tracer:
             # what the step's forward and backward passes left: the named arrays, and what the
             # functions saw (a batch that was never named: forward_prop(X[idx], params))
             arrays = {**arrays_in_scope(self.learner_frames(frame)), **self.pool}
-            self.current = Step(arrays=arrays)
+            self.current = Step(arrays=arrays, fed=[(x, t) for x, t in self._fed])
+            self._fed = []
         self.current.updates[update.name] = update
 
     def _close(self) -> None:
@@ -346,6 +371,7 @@ class Tracer:
             return  # not a weight being updated (a softmax shifting its input, a counter)
         self.model = model
         self.arrays = arrays
+        self._watch_feed(model, arrays, self.learner_frames(frame))
         self._first_step(model)
         self.weights = {id(model.arrays[name]): name for name in model.weight_names}
 
@@ -400,17 +426,62 @@ class Tracer:
                 self.model = identify(arrays)
 
     def _observe(self, frame, value) -> None:
-        """Keep what a learner's function returns and the arrays in its locals."""
+        """Keep what a learner's function returns and the arrays in its locals (not a
+        comprehension's: a list of every image is data, not the network's arrays)."""
         name = frame.f_code.co_name
-        for obj, suffix in _arrays_of(value):
-            self.pool[f"{name}(){suffix}#{obj.shape}"] = obj
+        if name.startswith("<"):
+            return
+        kept = [(f"{name}(){suffix}", obj) for obj, suffix in _arrays_of(value, POOL_CONTAINER)]
         for local, item in frame.f_locals.items():
             # floats (inputs, activations) and integers (the labels of a batch)
             if isinstance(item, np.ndarray) and item.dtype.kind in "fiu" and item.size:
-                self.pool[f"{local}#{item.shape}"] = item
-            elif isinstance(item, (dict, list, tuple)) and len(item) <= 16:
-                for obj, suffix in _arrays_of(item):
-                    self.pool[f"{local}{suffix}#{obj.shape}"] = obj
+                kept.append((local, item))
+            else:
+                kept.extend((f"{local}{s}", obj) for obj, s in _arrays_of(item, POOL_CONTAINER))
+        for key, obj in kept:
+            key = f"{key}#{obj.shape}"
+            if key in self.pool or len(self.pool) < POOL_LIMIT:
+                self.pool[key] = obj
+                self._pool_code[key] = frame.f_code
+
+    # -- a per-sample loop -------------------------------------------------------------------
+
+    def _watch_feed(self, model: Model, arrays: dict, frames: list) -> None:
+        """Where the network's input is one sample, the variable that holds it: each sample
+        fed through it is kept (with its target) for the step its update belongs to."""
+        x = arrays.get(model.input)
+        if not model.one_sample or not isinstance(x, np.ndarray):
+            return
+        name = model.input.split("#")[0]
+        if not name.isidentifier():
+            return  # what a function returned, or an entry of a container: not a variable
+        code = self._pool_code.get(model.input)
+        if code is None:
+            code = next((f.f_code for f in frames if f.f_locals.get(name) is x), None)
+        if code is not None:
+            self.feed = (code, name, x.shape, model.classes)
+            self._fed_last = x  # the sample under way was fed before the watch began
+
+    def _feed(self, frame) -> None:
+        _, name, shape, classes = self.feed
+        local = frame.f_locals
+        x = local.get(name)
+        if isinstance(x, np.ndarray) and x.shape == shape and x is not self._fed_last:
+            self._fed_last = x
+            if len(self._fed) < FEED_LIMIT:
+                self._fed.append([np.array(x, dtype=np.float64), None])
+        if self._fed and x is self._fed_last:
+            # read at every line of the sample's pass: the target is set after the input
+            self._fed[-1][1] = self._feed_target(local, classes)
+
+    def _feed_target(self, local, classes: int):
+        names = [self._target_name] if self._target_name else list(local)
+        for key in names:
+            target = _sample_target(local.get(key), classes)
+            if target is not None and FEED_TARGET.fullmatch(str(key)):
+                self._target_name = key
+                return target
+        return None
 
     # -- the learner's numerical gradient --------------------------------------------------------
 
@@ -497,19 +568,32 @@ def _is_float_array(value) -> bool:
     return isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 0
 
 
-def _arrays_of(value):
-    """(array, suffix) for an array, or the arrays in a list/tuple/dict (one level)."""
+def _arrays_of(value, limit: int = 64):
+    """(array, suffix) for an array, or the arrays in a list/tuple/dict of at most `limit`
+    entries (one level)."""
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f" and value.size:
             yield value, ""
-    elif isinstance(value, (list, tuple)):
+    elif isinstance(value, (list, tuple)) and len(value) <= limit:
         for i, item in enumerate(value):
             if _is_float_array(item):
                 yield item, f"[{i}]"
-    elif isinstance(value, dict) and len(value) <= 64:
+    elif isinstance(value, dict) and len(value) <= limit:
         for key, item in value.items():
             if _is_float_array(item):
                 yield item, f"[{key!r}]"
+
+
+def _sample_target(value, classes: int):
+    """One sample's target as a label (int) or a vector of `classes` floats, or None."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value) if 0 <= value <= classes else None
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        if value.size == classes:
+            return value.astype(np.float64).reshape(-1)
+        if value.size == 1 and value.dtype.kind in "iu":
+            return int(value.reshape(-1)[0])
+    return None
 
 
 def _element(value, suffix: str):
@@ -700,7 +784,7 @@ def run(program: Path, args: list[str], *, steps: int, seconds: float, seed: int
     finally:
         saved.restore()
         _forget_modules(tracer, saved.modules)
-    return Recording(
+    recording = Recording(
         program=program,
         steps=tracer.steps,
         model=tracer.model,
@@ -712,6 +796,14 @@ def run(program: Path, args: list[str], *, steps: int, seconds: float, seed: int
         seconds=time.perf_counter() - start,
         arrays=tracer.arrays,
     )
+    # what the program left open (an np.load never closed) is closed here, quietly, and not in
+    # the middle of the caller's own work
+    namespace.clear()
+    tracer._pending.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gc.collect()
+    return recording
 
 
 def _execute(program: Path, namespace: dict) -> None:
