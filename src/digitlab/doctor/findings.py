@@ -238,7 +238,12 @@ CONSEQUENCES: dict[str, tuple[str, ...]] = {
         "loss-not-averaged",
     ),
     "dead-units": ("init-too-large", "init-not-centered", "loss-not-averaged"),
-    "vanishing-gradient": ("activations-saturated", "input-not-normalized", "init-too-small"),
+    "vanishing-gradient": (
+        "activations-saturated",
+        "dead-units",
+        "input-not-normalized",
+        "init-too-small",
+    ),
     "exploding-gradient": ("loss-not-averaged", "init-too-large", "input-not-normalized"),
     "learning-rate-too-high": (
         "update-sign-flipped",

@@ -408,10 +408,12 @@ class _Places:
 
     def place(self, subject: str) -> tuple[str | None, int | None]:
         keys = [subject]
-        if "." in subject:
-            keys.append(subject.rsplit(".", 1)[1])
-        if m := re.search(r"\[('[^']*'|\"[^\"]*\"|\d+)\]$", subject):
-            keys.append(m.group(1))
+        index = re.search(r"\[('[^']*'|\"[^\"]*\"|\d+)\]$", subject)
+        # `self.W[0]` was made where the list `self.W` was
+        container = subject[: index.start()] if index else subject
+        if index:
+            keys.append(index.group(1))
+        keys += [container, container.rsplit(".", 1)[-1]]
         for file in self.files:
             lines = sites.assignment_lines(file)
             for key in keys:

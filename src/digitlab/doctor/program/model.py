@@ -149,6 +149,17 @@ def identify(
     the first MATCH_ROWS samples, so a search over a 60,000-image training set costs no more
     than over a batch.
     """
+    # activations gone to inf/NaN can only be told by the learner's function that returned them
+    # (looked for before one name per array is kept: the learner's `h` is also `tanh()`)
+    broken = {
+        n: a
+        for n, a in arrays.items()
+        if a.ndim == 2
+        and a.dtype.kind == "f"
+        and _named_activation(n)
+        and not np.all(np.isfinite(a))
+        and (updated is None or id(a) not in updated)
+    }
     arrays = _columns(_distinct(arrays), updated)
     floats = {n: a for n, a in arrays.items() if a.dtype.kind == "f" and np.all(np.isfinite(a))}
     weights = {n: a for n, a in floats.items() if updated is None or id(a) in updated}
@@ -182,7 +193,7 @@ def identify(
             if rows.shape[1] not in widths:
                 continue
             head = rows[:MATCH_ROWS].astype(np.float64)
-            search = _Search(len(rows), transposed, matrices, vectors, observed, input_name)
+            search = _Search(len(rows), transposed, matrices, vectors, observed, input_name, broken)
             search.deadline = deadline
             for chain, matched in search.extend(head, (), 0):
                 # a chain whose output function was seen (the probabilities beside the scores)
@@ -233,7 +244,9 @@ def _names(chain) -> list[str]:
 class _Search:
     """Chains of (weight, bias, activation) from one input, in one layout."""
 
-    def __init__(self, samples, transposed, matrices, vectors, observed, input_name) -> None:
+    def __init__(
+        self, samples, transposed, matrices, vectors, observed, input_name, broken
+    ) -> None:
         self.samples = samples
         self.transposed = transposed
         # a weight before a gradient of the same shape (w2 before dw2, which may have been summed
@@ -248,6 +261,12 @@ class _Search:
             for n, a in observed.items()
             if (a.T if transposed else a).shape[0] == samples
         }
+        self.broken = {
+            n: _named_activation(n)
+            for n, a in broken.items()
+            if (a.T if transposed else a).shape[0] == samples
+        }
+        self.shapes = {n: (a.T if transposed else a).shape[1] for n, a in broken.items()}
         self.input = input_name
         self.deadline = float("inf")
 
@@ -292,6 +311,34 @@ class _Search:
                         out = ACTIVATIONS[activation](z)
                     layer = Layer(name, bias, self.transposed, activation, "")
                     yield from self.extend(out, (*chain, layer), score)
+            for observed, activation in self.broken.items():
+                if self.shapes[observed] != fan_out or observed in seen:
+                    continue
+                bias = next(_biases(self.vectors, fan_out, self.transposed, used | {name}))
+                z = scores if bias is None else scores + self.vectors[bias].reshape(-1)
+                layer = Layer(name, bias, self.transposed, activation, observed)
+                yield (*chain, layer), score + 1
+                if activation not in SOFTMAX_OUTPUTS:
+                    with np.errstate(all="ignore"):
+                        out = ACTIVATIONS[activation](z)
+                    yield from self.extend(out, (*chain, layer), score + 1)
+
+
+#: the learner's function names of activations (`ReLU()`, `my_softmax()`), lowercased
+_FUNCTION_NAMES = ("softmax", "sigmoid", "tanh", "relu")
+#: parts of a name that make it a derivative, not the function (`dsigmoid`, `relu_prime`)
+_DERIVATIVE = ("der", "prime", "grad", "back", "_d", "d_")
+
+
+def _named_activation(name: str) -> str | None:
+    """The activation a function returned an array of, by the function's name
+    (`tanh()#(100, 64)` -> "tanh"), or None."""
+    if "()" not in name:
+        return None
+    function = name.split("(")[0].split(".")[-1].lower()
+    if any(part in function for part in _DERIVATIVE) or function.startswith("d"):
+        return None
+    return next((a for a in _FUNCTION_NAMES if a in function), None)
 
 
 def _biases(vectors, size, transposed, used):
@@ -336,7 +383,9 @@ def _activations(z, shaped):
     # very array the scores match is the scores
     scores = {m[1] for m in matches if m[0] == "identity"}
     matches = [m for m in matches if m[0] == "identity" or m[1] not in scores]
-    anchored = any(m[0] == "identity" and m[2] for m in matches)
+    # the scores kept beside the output: a flat output (dead units before it) is still told
+    # by its function, where only one function gives it
+    anchored = any(m[0] == "identity" for m in matches)
     # several functions matching the same flat array (zeros: a dead ReLU, or a sigmoid at 0) say
     # nothing about which one it is, unless the learner's function of that name returned it
     flat = [m for m in matches if not m[2] and m[0] != "identity"]

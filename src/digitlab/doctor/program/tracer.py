@@ -377,15 +377,15 @@ class Tracer:
 
     def _site_arrays(self, frame) -> set[int]:
         """The arrays every update statement of this file would change, as far as they can be
-        told from here (a dict's every entry for `params[key] -= ...`)."""
+        told from here (a dict's or list's every entry for `params[key] -= ...`)."""
         found: set[int] = set()
         for site in sites.update_sites(frame.f_code.co_filename).values():
             for target in site.targets:
                 value = _evaluate(target.code, frame)
                 if target.base is not None:
                     container = _evaluate(compile(target.base, "<doctor>", "eval"), frame)
-                    if isinstance(container, dict):
-                        value = container
+                    if isinstance(container, (dict, list, tuple)):
+                        value = container  # every layer's: `self.W[i] -= ...` in a loop
                 found.update(id(obj) for obj, _ in _arrays_of(value))
         return found
 
