@@ -317,3 +317,64 @@ def test_cli_correct_book_program_exits_zero(shared_data):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert not list(Path(case.directory).rglob("__pycache__"))
+
+
+# -- digitlab gradcheck PROGRAM.py ----------------------------------------------------------------
+
+
+def _check_program(name, shared_data, gallery_data=None):
+    from digitlab.doctor.program.gradcheck import check_program
+
+    case = BY_NAME[name]
+    return check_program(case.path, case.argv(shared_data / "mnist-10k", gallery_data))
+
+
+def test_gradcheck_program_finds_the_wrong_tensors_by_the_learners_names(shared_data):
+    # tanh_for_dtanh: np.tanh(z1) where its derivative belongs: dW1 and db1 are wrong, the
+    # output layer's are right
+    result, sources = _check_program("tanh_for_dtanh", shared_data)
+    assert set(result.wrong) == {"params['W1']", "params['b1']"}
+    assert result["params['W2']"].verdict == "correct"
+    assert sources["params['W1']"] == "grads['dW1']"
+
+
+def test_gradcheck_program_passes_a_correct_program(shared_data):
+    result, sources = _check_program("ok_globals", shared_data)
+    assert result.ok and not result.wrong, result.table()
+    assert sources == {"W1": "dW1", "b1": "db1", "W2": "dW2", "b2": "db2"}
+
+
+def test_gradcheck_program_reads_a_gradient_summed_over_the_batch(shared_data):
+    # story 001 sums its adjustment over 10,000 samples: the gradient of the summed squared
+    # error, right as a gradient (the missing 1/N and rate are the doctor's findings)
+    result, sources = _check_program("story001", shared_data)
+    assert not result.wrong, result.table()
+    assert sources == {"weights1": "adjust1", "weights2": "adjust2"}
+
+
+def test_gradcheck_program_per_sample_loop(shared_data, gallery_data):
+    # sigmoid(z1) where sigmoid'(z1) belongs, accumulated sample by sample into gW1, gB1
+    result, sources = _check_program("sigmoid_for_dsigmoid", shared_data, gallery_data)
+    assert set(result.wrong) == {"W1", "B1"}
+    assert sources["W1"] == "gW1"
+
+
+def test_mismatch_finding_names_the_learners_gradient(reports):
+    finding = reports("tanh_for_dtanh").by_code("gradient-mismatch")[0]
+    assert finding.variant == "update-from"
+    assert finding.evidence["gradient"] == "grads['dW1']"
+    assert "grads['dW1']" in finding.message
+
+
+def test_cli_gradcheck_program(shared_data):
+    case = BY_NAME["tanh_for_dtanh"]
+    result = _doctor(
+        "--lang", "zh", "gradcheck", case.program, "--", str(shared_data / "mnist-10k"),
+        cwd=case.directory,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "grads['dW1']" in result.stdout and "params['W1']" in result.stdout
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in result.stdout)
+    missing = _doctor("gradcheck", "no_such_program.py", cwd=case.directory)
+    assert missing.returncode == 1
+    assert "no such file" in missing.stderr and "Traceback" not in missing.stderr

@@ -1,7 +1,9 @@
-"""`digitlab gradcheck [MODULE:FACTORY]`: backprop against central differences, with a verdict.
+"""`digitlab gradcheck [MODULE:FACTORY | PROGRAM.py]`: backprop against central differences,
+with a verdict.
 
-Without a target it checks digitlab's own TwoLayerNet; with one, the learner's network or layer,
-imported as `digitlab doctor` imports it (digitlab.doctor.loader).
+Without a target it checks digitlab's own TwoLayerNet; with MODULE:FACTORY, the learner's network
+or layer, imported as `digitlab doctor` imports it (digitlab.doctor.loader); with PROGRAM.py,
+the gradients the learner's training program applies (digitlab.doctor.program.gradcheck).
 """
 
 from __future__ import annotations
@@ -23,18 +25,23 @@ LAYER_INPUT_WIDTH = 784
 
 
 def _target(ctx, param, value: str | None) -> tuple[str, str] | None:
-    """MODULE:FACTORY as (module, factory); a malformed one is a usage error (exit code 2)."""
+    """MODULE:FACTORY as (module, factory), PROGRAM.py as (path, ""); a malformed one is a usage
+    error (exit code 2)."""
     from digitlab.doctor.loader import LearnerCodeError, split_target
 
     if value is None:
         return None
+    if value.endswith(".py"):
+        return value, ""
     try:
         return split_target(value)
     except LearnerCodeError:
         raise click.BadParameter(
             _(
-                "{target!r} is not MODULE:FACTORY; write the file and the class or function that "
-                "makes your network or layer, e.g. `digitlab gradcheck mynet.py:TwoLayerNet`."
+                "{target!r} is neither MODULE:FACTORY nor PROGRAM.py; write the file and the class "
+                "or function that makes your network or layer, e.g. `digitlab gradcheck "
+                "mynet.py:TwoLayerNet`, or your training script, e.g. `digitlab gradcheck "
+                "train.py`."
             ).format(target=value),
             ctx,
             param,
@@ -51,10 +58,14 @@ def _target(ctx, param, value: str | None) -> tuple[str, str] | None:
         "images in [0, 1], labels one-hot or class indices as your loss takes them; or a layer "
         "(a class with `forward(x)` and `backward(dout)`, as the book's Relu, or a function "
         "that returns one, with --layer-input) on random normal inputs of SAMPLES rows, as wide "
-        "as its W, else 784. Exit code 1 if a gradient is wrong."
+        "as its W, else 784. With PROGRAM.py [-- ARGS...]: your training script, run as "
+        "`python PROGRAM.py ARGS` would for a few weight updates; the gradient each of its "
+        "updates applies is checked against the loss its backprop differentiates, on the batch "
+        "it trained on. Exit code 1 if a gradient is wrong."
     )
 )
-@click.argument("target", metavar="[MODULE:FACTORY]", required=False, callback=_target)
+@click.argument("target", metavar="[MODULE:FACTORY|PROGRAM.py]", required=False, callback=_target)
+@click.argument("args", metavar="[-- ARGS...]", nargs=-1, type=click.UNPROCESSED)
 @click.option(
     "--hidden",
     type=click.IntRange(min=1),
@@ -92,12 +103,18 @@ def _target(ctx, param, value: str | None) -> tuple[str, str] | None:
 )
 @data_option()
 @seed_option(_("Seed of the initial weights and of the images drawn."))
-def gradcheck(target, hidden, activation, samples, labels, layer_input, data, seed) -> None:
+def gradcheck(target, args, hidden, activation, samples, labels, layer_input, data, seed) -> None:
     from digitlab.cli import EXIT_ERROR
 
     start = time.perf_counter()
+    if args and (target is None or target[1]):
+        raise click.UsageError(
+            _("{args}: arguments are passed to a PROGRAM.py only.").format(args=" ".join(args))
+        )
     if target is None:
         result = _own_network(hidden, activation, samples, data, seed)
+    elif not target[1]:
+        result = _program(target[0], args, seed)
     else:
         result = _learner_code(target, samples, labels, layer_input, data, seed)
     click.echo(result.table())
@@ -108,6 +125,17 @@ def gradcheck(target, hidden, activation, samples, labels, layer_input, data, se
     )
     if result.wrong:
         click.get_current_context().exit(EXIT_ERROR)
+
+
+def _program(path: str, args: tuple[str, ...], seed: int):
+    """The check of the gradients the learner's program applies, with where each came from."""
+    from digitlab.doctor.program.gradcheck import check_program
+
+    click.echo(_("running {program} for a few weight updates…").format(program=path))
+    result, sources = check_program(path, list(args), seed=seed)
+    for name, source in sources.items():
+        click.echo(_("  {weight}: the gradient is {source}").format(weight=name, source=source))
+    return result
 
 
 def _images(data: str, samples: int, seed: int):

@@ -591,6 +591,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
             "tanh(z)^2), and run digitlab gradcheck on it."
         ),
     ),
+    "gradient-mismatch/update-from": (
+        N_(
+            "The change applied to {subject} at step {step}, made of {gradient}, does not follow "
+            "the gradient of the loss: cosine {cosine:+.2f} between them, where a gradient step "
+            "has -1. The backprop formula that computes {gradient} is wrong (a derivative taken "
+            "of the wrong tensor, or a function where its derivative belongs)."
+        ),
+        N_(
+            "Check the code that computes {gradient} term by term: the derivative of each "
+            "activation at its own input (sigmoid'(z) = s (1 - s) with s = sigmoid(z); tanh'(z) "
+            "= 1 - tanh(z)^2); `digitlab gradcheck` on your program shows its worst coordinates."
+        ),
+    ),
     "gradient-mismatch/numerical": (
         N_(
             "{subject} returns a wrong gradient: on a corner of a weight matrix its values have "

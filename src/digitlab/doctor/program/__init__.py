@@ -17,18 +17,13 @@ from pathlib import Path
 
 from digitlab.doctor.findings import Report, sort_findings
 from digitlab.doctor.program.analysis import program_findings
-from digitlab.doctor.program.tracer import run
-from digitlab.errors import DigitlabError
-from digitlab.i18n import LANGUAGES, _, current_language
+from digitlab.doctor.program.tracer import ProgramError, run
+from digitlab.i18n import LANGUAGES, current_language
 
 #: weight updates watched by default: the bugs of the learners' stories all show by then
 DEFAULT_STEPS = 30
 #: seconds a program may run by default
 DEFAULT_SECONDS = 60.0
-
-
-class ProgramError(DigitlabError):
-    """The program to examine is missing or is not a Python file."""
 
 
 def examine_program(
@@ -50,12 +45,6 @@ def examine_program(
     if lang not in LANGUAGES:
         raise ValueError(f"lang={lang!r} is not one of {', '.join(LANGUAGES)}")
     program = Path(path)
-    if not program.is_file():
-        raise ProgramError(
-            _("cannot examine {path}: no such file; give the path of your training script.").format(
-                path=path
-            )
-        )
     start = time.perf_counter()
     recording = run(program, list(args), steps=steps, seconds=seconds, seed=seed)
     findings, network, samples = program_findings(recording, lang=lang, seed=seed)

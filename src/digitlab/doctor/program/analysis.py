@@ -26,7 +26,7 @@ from digitlab.doctor.examine import examine
 from digitlab.doctor.findings import ERROR, WARNING, Finding, make_finding
 from digitlab.doctor.program import sites
 from digitlab.doctor.program.model import SOFTMAX_OUTPUTS, Model, Recovered
-from digitlab.doctor.program.tracer import Recording, Step
+from digitlab.doctor.program.tracer import Recording, Step, Update
 from digitlab.doctor.thresholds import EXPLODING_ABOVE
 from digitlab.gradients.check import WRONG_FROM
 
@@ -41,6 +41,8 @@ ALIGNED_COSINE = 0.9
 SUM_FACTOR_SLACK = 3.0
 #: fewer samples than this and a missing 1/N changes little
 SUM_MIN_SAMPLES = 8
+#: |cosine| from which an array the program held is the one its update applied
+SAME_DIRECTION = 0.9999
 #: names learners give their targets, preferred among arrays of the right shape
 TARGET_NAME = re.compile(r"^(t|y|target|label|one_?hot|output)", re.IGNORECASE)
 
@@ -152,11 +154,11 @@ def _judge_steps(recording: Recording, model: Model, add) -> None:
                 biggest = (change / scale, name, number, update, change, rms(before))
         if number > JUDGED_STEPS or summed or flipped:
             continue
-        data = _fed(step) if model.one_sample else _data(model, step.arrays, recording.arrays)
+        data = step_batch(recording, model, step)
         if data is None:
             continue
-        x, t, _, _ = data
-        verdict = _judge(model, step, x, t)
+        x, t = data
+        verdict = judge_step(model, step, x, t)
         if verdict is None:
             continue
         first = next(iter(updates.values()))
@@ -199,15 +201,17 @@ def _judge_steps(recording: Recording, model: Model, add) -> None:
             if -cosine < ALIGNED_COSINE and cosine < ALIGNED_COSINE and name not in misaligned:
                 misaligned.add(name)
                 update = updates[name]
+                applied = applied_gradient(step, update)
                 add(
                     "gradient-mismatch",
                     ERROR,
                     name,
-                    "update",
+                    "update" if applied is None else "update-from",
                     file=update.file,
                     line=update.line,
                     cosine=cosine,
                     step=number,
+                    gradient=applied[1] if applied else "-",
                 )
     if biggest is not None and biggest[0] > EXPLODING_ABOVE and not flipped:
         ratio, name, number, update, change, size = biggest
@@ -225,7 +229,7 @@ def _judge_steps(recording: Recording, model: Model, add) -> None:
         )
 
 
-def _judge(model: Model, step: Step, x: np.ndarray, t: np.ndarray) -> dict | None:
+def judge_step(model: Model, step: Step, x: np.ndarray, t: np.ndarray) -> dict | None:
     """The update of one step against the slope of each loss the learner may differentiate."""
     canonical = {learner: book for book, learner in model.canonical().items()}
     if not all(name in canonical for name in step.updates):
@@ -288,6 +292,15 @@ def _judge(model: Model, step: Step, x: np.ndarray, t: np.ndarray) -> dict | Non
     return best
 
 
+def step_batch(recording: Recording, model: Model, step: Step):
+    """(x rows, t): the samples the program trained on in `step` and their targets, or None.
+
+    A batch the program held when it updated (x_batch beside x_train: the smallest with targets
+    beside it); for a per-sample loop, the samples it fed one by one since the step before."""
+    data = _fed(step) if model.one_sample else _data(model, step.arrays, recording.arrays)
+    return None if data is None else data[:2]
+
+
 def _fed(step: Step):
     """(x rows, t, "", ""): the samples a per-sample loop fed in a step, with their targets."""
     if not step.fed or any(t is None for _, t in step.fed):
@@ -299,6 +312,31 @@ def _fed(step: Step):
     if all(isinstance(t, np.ndarray) for t in targets):
         return x, np.stack(targets), "", ""
     return None
+
+
+def applied_gradient(step: Step, update: Update) -> tuple[np.ndarray, str] | None:
+    """(array, the learner's name of it) of the array the update applied, as the direction of
+    descent (their `-=` of it, or `+=` of its negative): `dW1`, `grads['W1']`, `back_prop()[0]`;
+    None where the program held no array the change is a multiple of. The weights themselves
+    are never it (after a step 600 times their size, they point the update's way too)."""
+    delta = np.asarray(update.after, dtype=np.float64) - update.before
+    norm = np.linalg.norm(delta)
+    if norm == 0:
+        return None
+    best = None
+    for key, array in step.arrays.items():
+        if array.shape != delta.shape or array.dtype.kind != "f" or key in step.updates:
+            continue
+        size = np.linalg.norm(array)
+        if not np.isfinite(size) or size == 0:
+            continue
+        cosine = float(np.sum(array * delta)) / (size * norm)
+        # the learner's own variable before a name the tracer made up
+        if abs(cosine) >= SAME_DIRECTION and (best is None or ("#" in best[1] and "#" not in key)):
+            best = (-np.sign(cosine) * np.asarray(array, dtype=np.float64), key)
+    if best is None:
+        return None
+    return best[0], best[1].split("#")[0]
 
 
 def _data(model: Model, arrays: dict, fallback: dict):

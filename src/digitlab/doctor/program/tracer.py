@@ -42,6 +42,8 @@ import numpy as np
 from digitlab.doctor.program import sites
 from digitlab.doctor.program.model import Model, identify
 from digitlab.doctor.program.scope import arrays_in_scope
+from digitlab.errors import DigitlabError
+from digitlab.i18n import _
 
 #: attempts to recover the network from one update target before it is given up on
 IDENTIFY_TRIES = 2
@@ -69,6 +71,10 @@ FEED_TARGET = re.compile(
 )
 #: samples of a per-sample loop kept for one step
 FEED_LIMIT = 20_000
+
+
+class ProgramError(DigitlabError):
+    """The program cannot be examined: it is missing, or no network was found in it."""
 
 
 class _Stop(BaseException):
@@ -734,6 +740,12 @@ def _batch_and_train_size(f, tracer: Tracer, frame) -> tuple[int, int]:
 
 def run(program: Path, args: list[str], *, steps: int, seconds: float, seed: int) -> Recording:
     """Run `program` with `args` under the tracer until it ends or the budget is spent."""
+    if not program.is_file():
+        raise ProgramError(
+            _("cannot examine {path}: no such file; give the path of your training script.").format(
+                path=program
+            )
+        )
     program = program.resolve()
     folder = program.parent
     tracer = Tracer(steps, seconds)
