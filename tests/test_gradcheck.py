@@ -794,9 +794,15 @@ def test_cli_every_failure_is_one_line(tmp_path, capsys, target, phrase):
 
 
 def test_cli_a_malformed_target_is_a_usage_error(capsys):
-    assert main(["gradcheck", "mynet.py"]) == 2
+    assert main(["gradcheck", "mynet"]) == 2
     err = capsys.readouterr().err
-    assert "is not MODULE:FACTORY" in err and "digitlab gradcheck --help" in err
+    assert "is neither MODULE:FACTORY nor PROGRAM.py" in err and "digitlab gradcheck --help" in err
+
+
+def test_cli_a_missing_program_is_one_line(capsys):
+    assert main(["gradcheck", "no_such_dir/mynet.py"]) == 1
+    err = capsys.readouterr().err
+    assert "no such file" in err and "Traceback" not in err
 
 
 def test_cli_in_chinese(tmp_path, capsys):

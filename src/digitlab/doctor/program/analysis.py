@@ -439,10 +439,11 @@ def _float_event_text(event) -> str:
 
 
 class _Places:
-    """Where in the learner's files a name was assigned: its first assignment."""
+    """Where in the learner's files a name was assigned: its first assignment (the program's
+    own file first, then the modules of theirs it imported: the book's two_layer_net.py)."""
 
     def __init__(self, recording: Recording) -> None:
-        self.files = [str(recording.program)]
+        self.files = list(recording.files) or [str(recording.program)]
 
     def place(self, subject: str) -> tuple[str | None, int | None]:
         keys = [subject]

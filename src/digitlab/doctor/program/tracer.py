@@ -155,6 +155,8 @@ class Recording:
     seconds: float
     #: the arrays the program held at the end (its globals) or when the network was recovered
     arrays: dict[str, np.ndarray]
+    #: the learner's files that ran (the program first, then the modules it imported)
+    files: tuple[str, ...] = ()
 
 
 def _system_roots() -> tuple[str, ...]:
@@ -807,6 +809,12 @@ def run(program: Path, args: list[str], *, steps: int, seconds: float, seed: int
         output=output.getvalue()[-OUTPUT_KEPT:],
         seconds=time.perf_counter() - start,
         arrays=tracer.arrays,
+        files=tuple(
+            dict.fromkeys(
+                [str(program)]
+                + [f for f, mine in tracer._learner.items() if mine and os.path.isfile(f)]
+            )
+        ),
     )
     # what the program left open (an np.load never closed) is closed here, quietly, and not in
     # the middle of the caller's own work
