@@ -71,6 +71,8 @@ FEED_TARGET = re.compile(
 )
 #: samples of a per-sample loop kept for one step
 FEED_LIMIT = 20_000
+#: steps whose samples are kept (the analysis judges the first few updates only)
+FEED_STEPS = 4
 
 
 class ProgramError(DigitlabError):
@@ -263,7 +265,10 @@ class Tracer:
             if self.max_steps and len(self.steps) >= self.max_steps:
                 raise _Stop("steps")
             if self.feed is not None and frame.f_code is self.feed[0]:
-                self._feed(frame)
+                if len(self.steps) >= FEED_STEPS:
+                    self.feed = None  # enough steps to judge: no more per-line look-ups
+                else:
+                    self._feed(frame)
             site = sites.update_sites(frame.f_code.co_filename).get(frame.f_lineno)
             if site is not None and frame not in self._pending:
                 self._before(frame, site)
