@@ -165,7 +165,7 @@ def test_missing_state_array_is_refused(tmp_path):
 
 def test_shape_contradicting_the_metadata_is_refused(saved):
     bad = rewrite(saved, replace={"W1.npy": npy_bytes(np.zeros((8, 5)))})
-    with pytest.raises(ModelFileError, match=r"W1 is float64\[8, 5\] but the metadata says"):
+    with pytest.raises(ModelFileError, match=r"W1 is stored as float64\[8, 5\] but the metadata"):
         modelfile.load(bad)
 
 

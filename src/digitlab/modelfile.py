@@ -44,6 +44,10 @@ FORMAT = "digitlab-model"
 FORMAT_VERSION = 2
 METADATA_MEMBER = "metadata.json"
 STATE_PREFIX = "state/"
+#: the largest metadata.json read: a model's is ~2 KB, a checkpoint's history some hundred KB
+MAX_METADATA_BYTES = 8 << 20
+#: bytes any array of a model file may hold, however small the network (random states, history)
+MIN_ARRAY_BUDGET = 16 << 20
 OPTIMIZER_PREFIX = "optimizer/"
 EXTRA_PREFIX = "extra/"
 
@@ -80,9 +84,10 @@ def load(path: str | Path):
     """
     path = Path(path)
     meta = read_metadata(path)
+    network = _build(path, meta)
     with _open_npz(path) as npz:
-        arrays = _checked_arrays(path, npz, meta)
-    return _network(path, meta, arrays)
+        arrays = _checked_arrays(path, npz, meta, _array_budget(network))
+    return _network(path, meta, arrays, network)
 
 
 def read_metadata(path: str | Path) -> dict:
@@ -97,8 +102,15 @@ def read_metadata(path: str | Path) -> dict:
         )
     try:
         with zipfile.ZipFile(path) as zf:
-            meta = json.loads(zf.read(METADATA_MEMBER))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError, OSError):
+            meta = json.loads(_read_metadata_member(path, zf))
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        json.JSONDecodeError,
+        UnicodeDecodeError,
+        OSError,
+        RecursionError,  # JSON nested 100,000 deep
+    ):
         raise ModelFileError(
             _(
                 "cannot load {name}: it is not a digitlab model file (no readable "
@@ -290,9 +302,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                 "the checkpoint.npz that `digitlab train --checkpoint` writes."
             ).format(name=path.name)
         )
+    network = _build(path, meta)
     with _open_npz(path) as npz:
-        arrays = _checked_arrays(path, npz, meta)
-    network = _network(path, meta, arrays)
+        arrays = _checked_arrays(path, npz, meta, _array_budget(network))
+    network = _network(path, meta, arrays, network)
     try:
         return Checkpoint(
             network=network,
@@ -447,10 +460,31 @@ def _open_npz(path: Path):
         yield npz
 
 
-def _network(path: Path, meta: dict, arrays: dict[str, np.ndarray]):
-    """Build the architecture in `meta` and put the checked `arrays` into it."""
+def _read_metadata_member(path: Path, zf: zipfile.ZipFile) -> bytes:
+    """metadata.json's bytes, refused over MAX_METADATA_BYTES before it is decompressed (and
+    never decompressed further, whatever its zip entry claims)."""
+    info = zf.getinfo(METADATA_MEMBER)
+    with zf.open(info) as member:
+        raw = member.read(MAX_METADATA_BYTES + 1) if info.file_size <= MAX_METADATA_BYTES else b""
+    if info.file_size > MAX_METADATA_BYTES or len(raw) > MAX_METADATA_BYTES:
+        raise ModelFileError(
+            _(
+                "cannot load {name}: its {member} is {size:,} bytes, over the limit of {limit:,}; "
+                "the file was altered or damaged, save the model again."
+            ).format(
+                name=path.name,
+                member=METADATA_MEMBER,
+                size=max(info.file_size, len(raw)),
+                limit=MAX_METADATA_BYTES,
+            )
+        )
+    return raw
+
+
+def _build(path: Path, meta: dict):
+    """The architecture in `meta`, built (weights drawn afresh), after its size was checked."""
     try:
-        network = network_from_config(meta["network"])
+        return network_from_config(meta["network"])
     except Exception as exc:  # any failure to build means the metadata is not ours
         raise ModelFileError(
             _(
@@ -458,6 +492,17 @@ def _network(path: Path, meta: dict, arrays: dict[str, np.ndarray]):
                 "({reason}); the file is damaged or was not written by a compatible digitlab."
             ).format(name=path.name, reason=exc)
         ) from None
+
+
+def _array_budget(network) -> int:
+    """The most bytes one array of the file may hold: the network's largest weight (an
+    optimizer's moments are as large), or MIN_ARRAY_BUDGET for the small extras."""
+    largest = max((np.asarray(p).nbytes for p in network.params.values()), default=0)
+    return max(largest, MIN_ARRAY_BUDGET)
+
+
+def _network(path: Path, meta: dict, arrays: dict[str, np.ndarray], network):
+    """Put the checked `arrays` into the `network` built from `meta`."""
     expected = {**network.params, **_prefixed(STATE_PREFIX, network_state(network))}
     for name, want in expected.items():
         if name not in arrays:
@@ -493,22 +538,76 @@ def _network(path: Path, meta: dict, arrays: dict[str, np.ndarray]):
     if state:
         network.load_state(state)
     classes = meta.get("classes")
-    outputs = meta["network"].get("sizes", [None])[-1]
+    outputs = network.sizes[-1]
     if classes is not None and (
-        not isinstance(classes, list) or (outputs is not None and len(classes) != outputs)
+        not isinstance(classes, list) or not all(isinstance(c, (str, int)) for c in classes)
     ):
+        raise ModelFileError(
+            _(
+                "cannot load {file}: its metadata's classes are {classes}, not a list of class "
+                "names; the file was altered."
+            ).format(file=path.name, classes=_clip(classes))
+        )
+    if classes is not None and len(classes) != outputs:
         raise ModelFileError(
             _(
                 "cannot load {file}: its metadata names {count} classes but the network has "
                 "{outputs} outputs; the file was altered."
             ).format(file=path.name, count=len(classes), outputs=outputs)
         )
+    _check_normalization(path, meta.get("normalization"), network.sizes[0])
+    for name, value in network.params.items():
+        if not np.all(np.isfinite(value)):
+            raise ModelFileError(
+                _(
+                    "cannot load {file}: its weights {name} hold NaN or infinity; the training "
+                    "diverged before this file was saved: train again with a lower learning rate."
+                ).format(file=path.name, name=name)
+            )
     network.metadata = meta
     return network
 
 
-def _checked_arrays(path: Path, npz, meta: dict) -> dict[str, np.ndarray]:
-    """Every array the metadata lists, each checked against its shape, dtype and SHA-256."""
+def _check_normalization(path: Path, normalization, inputs: int) -> None:
+    """None, or a dict whose `mean` and `std` (where present) are finite numbers, or lists of
+    `inputs` of them, with std > 0: what classify() divides by."""
+    if normalization is None:
+        return
+    problem = None
+    if not isinstance(normalization, dict):
+        problem = normalization
+    else:
+        for key in ("mean", "std"):
+            value = normalization.get(key)
+            if value is None:
+                continue
+            values = value if isinstance(value, list) else [value]
+            numeric = all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+                for v in values
+            )
+            if not numeric or len(values) not in (1, inputs) or (key == "std" and min(values) <= 0):
+                problem = {key: value}
+    if problem is not None:
+        raise ModelFileError(
+            _(
+                "cannot load {file}: its metadata's normalization is {value}, where a mapping "
+                "with a finite mean and a positive std (numbers, or one per input) belongs; the "
+                "file was altered."
+            ).format(file=path.name, value=_clip(problem))
+        )
+
+
+def _clip(value, limit: int = 60) -> str:
+    """A value for a message, cut to `limit` characters (a hostile file's can be megabytes)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _checked_arrays(path: Path, npz, meta: dict, budget: int) -> dict[str, np.ndarray]:
+    """Every array the metadata lists, each checked against its shape, dtype and SHA-256; its
+    stored header is checked against the metadata and `budget` bytes before it is read (numpy
+    allocates what the header announces)."""
     listed = meta["arrays"]
     unlisted = sorted(set(npz.files) - set(listed) - {METADATA_MEMBER})
     if unlisted:
@@ -522,6 +621,8 @@ def _checked_arrays(path: Path, npz, meta: dict) -> dict[str, np.ndarray]:
     for name, record in listed.items():
         if name not in npz.files:
             raise _missing(path, name)
+        record = record if isinstance(record, dict) else {}
+        _check_header(path, npz, name, record, budget)
         try:
             array = npz[name]
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
@@ -532,7 +633,6 @@ def _checked_arrays(path: Path, npz, meta: dict) -> dict[str, np.ndarray]:
                     "model again."
                 ).format(file=path.name, name=name, reason=exc)
             ) from None
-        record = record if isinstance(record, dict) else {}
         shape, dtype = record.get("shape"), record.get("dtype")
         if list(array.shape) != shape or array.dtype.name != dtype:
             raise ModelFileError(
@@ -555,6 +655,41 @@ def _checked_arrays(path: Path, npz, meta: dict) -> dict[str, np.ndarray]:
             )
         arrays[name] = array
     return arrays
+
+
+def _check_header(path: Path, npz, name: str, record: dict, budget: int) -> None:
+    """The .npy header of `name`: as the metadata records it, and within `budget` bytes."""
+    try:
+        with npz.zip.open(f"{name}.npy") as member:
+            version = np.lib.format.read_magic(member)
+            read = {
+                (1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0,
+            }.get(version)
+            if read is None:
+                raise ValueError(f"npy format version {version}")
+            shape, _fortran, dtype = read(member)
+    except (OSError, ValueError, KeyError, SyntaxError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(
+            _(
+                "cannot load {file}: the array {name!r} cannot be read ({reason}); save the "
+                "model again."
+            ).format(file=path.name, name=name, reason=_clip(str(exc)))
+        ) from None
+    size = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if list(shape) != record.get("shape") or dtype.name != record.get("dtype") or size > budget:
+        raise ModelFileError(
+            _(
+                "cannot load {file}: {name} is stored as {got} but the metadata says {want} "
+                "(at most {budget:,} bytes for this architecture); the file was altered."
+            ).format(
+                file=path.name,
+                name=name,
+                got=f"{dtype}{list(shape)}",
+                want=f"{record.get('dtype')}{_clip(record.get('shape'))}",
+                budget=budget,
+            )
+        )
 
 
 def _missing(path: Path, name: str) -> ModelFileError:

@@ -8,6 +8,8 @@ on any network. BatchNorm's running statistics are not parameters: `state()` / `
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
@@ -91,6 +93,7 @@ class MLP:
             self.dtype = None
         if self.dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype={dtype!r} must be float32 or float64 (e.g. 'float32').")
+        check_memory(self.sizes, self.dtype)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise ConfigError(f"seed={seed!r} must be a whole number or None, e.g. 0.")
         if rng is not None and not isinstance(rng, np.random.Generator):
@@ -322,6 +325,33 @@ def network_from_config(config: dict) -> MLP:
         input_size, hidden_size, output_size = sizes
         return TwoLayerNet(input_size, hidden_size, output_size, **options)
     return MLP(sizes[0], sizes[1:-1], sizes[-1], **options)
+
+
+#: copies of the weights training holds: the weights, their gradients, an optimizer's two moments
+TRAINING_COPIES = 4
+
+
+def physical_memory() -> int:
+    """Bytes of RAM of this machine (0 where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def check_memory(sizes: Sequence[int], dtype: np.dtype) -> None:
+    """Refuse, with the estimate, layer sizes whose training would need more memory than the
+    machine has (784-3,000,000-10 in float64: 19 GB), before anything is allocated."""
+    parameters = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    needed = parameters * np.dtype(dtype).itemsize * TRAINING_COPIES
+    available = physical_memory()
+    if available and needed > available:
+        raise ConfigError(
+            f"layer sizes {'-'.join(map(str, sizes))} make {parameters:,} weights: training "
+            f"needs about {needed / 1e9:.1f} GB in {np.dtype(dtype).name} (weights, gradients "
+            f"and optimizer state), and this machine has {available / 1e9:.1f} GB; use smaller "
+            "layers."
+        )
 
 
 def _layer_sizes(input_size: int, hidden_sizes: Sequence[int], output_size: int) -> list[int]:
