@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.atomic import atomic_write
+from digitlab.atomic import atomic_write, remove_stale
 from digitlab.errors import ModelFileError
 from digitlab.i18n import _
 from digitlab.nn.network import network_from_config
@@ -83,6 +83,7 @@ def load(path: str | Path):
     tampered or newer-format file.
     """
     path = Path(path)
+    remove_stale(path)  # what a save killed midway left beside it
     meta = read_metadata(path)
     network = _build(path, meta)
     with _open_npz(path) as npz:

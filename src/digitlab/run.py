@@ -53,9 +53,29 @@ def to_inputs(images: np.ndarray, dtype: str | np.dtype = np.float32) -> np.ndar
     return x
 
 
-def prepare_out_dir(out_dir: str | Path) -> Path:
-    """Create the run folder now, so an unwritable path fails before training, not after."""
+#: the files that make a folder a run folder: another run's, which --out must not overwrite
+RUN_FILES = ("model.npz", "config.json", "history.json", "checkpoint.npz")
+
+
+def prepare_out_dir(out_dir: str | Path, *, overwrite: bool = False) -> Path:
+    """Create the run folder now, so an unwritable path fails before training, not after.
+
+    A folder that already holds a run (RUN_FILES) is refused unless `overwrite`: another run's
+    model and history are not replaced without a word. An empty path is refused (it would be
+    the current folder)."""
+    if not str(out_dir).strip():
+        raise ConfigError(
+            _("--out is empty; give the path of the run folder to write, e.g. --out runs/first.")
+        )
     out_dir = Path(out_dir)
+    held = [name for name in RUN_FILES if (out_dir / name).exists()]
+    if held and not overwrite:
+        raise ConfigError(
+            _(
+                "--out {folder} already holds a run ({files}); choose another folder, or add "
+                "--overwrite to replace it."
+            ).format(folder=out_dir, files=", ".join(held))
+        )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         probe = out_dir / ".digitlab-write-test"
@@ -81,6 +101,7 @@ def train_run(
     report: bool = True,
     checkpoint: bool = False,
     resume: modelfile.Checkpoint | None = None,
+    overwrite: bool = False,
 ) -> RunResult:
     """Load the data, train the network `config` describes, and write the run folder.
 
@@ -89,7 +110,8 @@ def train_run(
     report: write report.html (and its figures) at the end. checkpoint: write
     out_dir/checkpoint.npz after every epoch. resume: a checkpoint (modelfile.load_checkpoint)
     to continue from: its weights, optimizer state, history, shuffling generator and recorded
-    statistics; training goes on until the history has `config.epochs` epochs.
+    statistics; training goes on until the history has `config.epochs` epochs. overwrite:
+    write into a folder that already holds a run (a resumed run writes into its own).
     """
     if config.early_stopping and (checkpoint or resume is not None):
         # EarlyStopping's best weights so far are not in a checkpoint, so a resumed run could
@@ -100,7 +122,7 @@ def train_run(
                 "checkpoint does not keep the best weights seen so far; drop one of them."
             )
         )
-    out_dir = prepare_out_dir(out_dir)
+    out_dir = prepare_out_dir(out_dir, overwrite=overwrite or resume is not None)
     dataset = load_dataset(config.data, progress=progress is not False)
     x_train, t_train, validation = split_validation(
         config, to_inputs(dataset.x_train, config.dtype), dataset.t_train.astype(np.intp)

@@ -57,7 +57,7 @@ SECTIONS = {
     _("Learning-rate schedule"): ("schedule", "step_every", "step_gamma", "warmup"),
     _("Data"): ("data", "augment", "shift", "rotation", "validation", "early_stopping"),
     _("Run"): ("epochs", "batch_size", "dtype", "seed", "config_file"),
-    _("Output"): ("out", "progress", "report", "checkpoint", "resume"),
+    _("Output"): ("out", "overwrite", "progress", "report", "checkpoint", "resume"),
 }
 
 
@@ -246,9 +246,15 @@ SECTIONS = {
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     default=None,
     help=_("Run folder to write  [default: runs/DATA-DATE-TIME]"),
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    default=False,
+    help=_("Write into --out even if it already holds a run (its model and history are replaced)."),
 )
 @progress_option(_("Progress bar per epoch  [default: on a terminal only]"))
 @click.option(
@@ -272,7 +278,7 @@ SECTIONS = {
         "shuffling) until it has --epochs epochs; writes to its folder unless --out is given."
     ),
 )
-def train(config_file, out, progress, report, checkpoint, resume, **settings) -> None:
+def train(config_file, out, overwrite, progress, report, checkpoint, resume, **settings) -> None:
     from digitlab.run import train_run
 
     if resume is not None:
@@ -283,7 +289,13 @@ def train(config_file, out, progress, report, checkpoint, resume, **settings) ->
         name = Path(config.data).name if Path(config.data).is_dir() else config.data
         out = Path("runs") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
     result = train_run(
-        config, out, progress=progress, log=click.echo, report=report, checkpoint=checkpoint
+        config,
+        out,
+        progress=progress,
+        log=click.echo,
+        report=report,
+        checkpoint=checkpoint,
+        overwrite=overwrite,
     )
     _finished(result, report)
 

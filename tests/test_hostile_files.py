@@ -1,0 +1,104 @@
+"""No lost or stray files: another run's folder is not overwritten without --overwrite, an empty
+--out is refused, a save killed midway leaves nothing behind for long, and a full disk is one
+clear error with the previous file intact."""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+
+import pytest
+
+from digitlab import TwoLayerNet, modelfile
+from digitlab.atomic import STALE_SECONDS, WriteError, atomic_write
+from digitlab.cli import main
+from digitlab.errors import ConfigError
+from digitlab.run import prepare_out_dir
+
+
+def a_run_folder(folder):
+    folder.mkdir()
+    (folder / "model.npz").write_bytes(b"another run's model")
+    (folder / "history.json").write_text("[]")
+    return folder
+
+
+def test_out_onto_another_run_is_refused_and_leaves_it_as_it_was(tmp_path, capsys):
+    folder = a_run_folder(tmp_path / "run")
+    code = main(["train", "--epochs", "1", "--out", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "already holds a run (model.npz, history.json)" in err and "--overwrite" in err
+    assert (folder / "model.npz").read_bytes() == b"another run's model"
+
+
+def test_overwrite_says_it_may(tmp_path):
+    folder = a_run_folder(tmp_path / "run")
+    assert prepare_out_dir(folder, overwrite=True) == folder
+
+
+def test_an_empty_folder_or_a_new_one_is_fine(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert prepare_out_dir(tmp_path / "empty") == tmp_path / "empty"
+    assert prepare_out_dir(tmp_path / "new" / "run").is_dir()
+
+
+@pytest.mark.parametrize("out", ["", "  "])
+def test_an_empty_out_is_refused(out, capsys):
+    with pytest.raises(ConfigError, match="--out is empty"):
+        prepare_out_dir(out)
+    assert main(["train", "--epochs", "1", "--out", out]) == 1
+    assert "--out is empty" in capsys.readouterr().err
+
+
+def test_leftovers_of_a_killed_save_are_removed_by_the_next(tmp_path):
+    path = tmp_path / "model.npz"
+    old = tmp_path / ".model.npz.k1ll3d.tmp"
+    young = tmp_path / ".model.npz.s4v1ng.tmp"  # another process's save, in progress
+    for leftover in (old, young):
+        leftover.write_bytes(b"half a model")
+    past = time.time() - 2 * STALE_SECONDS
+    os.utime(old, (past, past))
+    modelfile.save(TwoLayerNet(4, 3, 2, seed=0), path)
+    assert not old.exists() and young.exists()
+    os.utime(young, (past, past))
+    modelfile.load(path)  # a load cleans up too
+    assert not young.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+class FullDisk:
+    """A file whose writes fail as on a full disk."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_is_one_error_and_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    modelfile.save(TwoLayerNet(4, 3, 2, seed=0), path)
+    before = path.read_bytes()
+    real = os.fdopen
+    monkeypatch.setattr("digitlab.atomic.os.fdopen", lambda *a, **k: FullDisk(real(*a, **k)))
+    with pytest.raises(WriteError, match="the disk is full; free some space") as error:
+        modelfile.save(TwoLayerNet(4, 3, 2, seed=1), path)
+    assert str(path) in str(error.value)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_other_write_errors_pass_through_unchanged(tmp_path):
+    with pytest.raises(ZeroDivisionError), atomic_write(tmp_path / "x.txt") as f:
+        f.write("part")
+        _ = 1 / 0
+    assert list(tmp_path.iterdir()) == []
