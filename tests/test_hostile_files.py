@@ -102,3 +102,60 @@ def test_other_write_errors_pass_through_unchanged(tmp_path):
         f.write("part")
         _ = 1 / 0
     assert list(tmp_path.iterdir()) == []
+
+
+# -- values checked where they enter ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--seed", "-1"], "-1 is not in the range x>=0"),
+        (["--weight-init", "1e30"], "is over 100: the first layer's outputs would overflow"),
+    ],
+)
+def test_cli_values_are_refused_in_one_line(tmp_path, capsys, args, message):
+    assert main(["train", "--epochs", "1", "--out", str(tmp_path / "run"), *args]) in (1, 2)
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "t, message",
+    [
+        ([42] * 5, "the label 42, outside the 10 classes 0-9"),
+        ([-1] * 5, "the label -1, outside"),
+        ([0.5] * 5, "not whole numbers"),
+        ([1] * 4, "shape (4,) and dtype int64 for 5 samples"),
+        ("abc", "give 5 class indices"),
+    ],
+)
+def test_python_api_labels_are_checked(t, message):
+    import numpy as np
+
+    from digitlab.errors import DataError
+
+    network = TwoLayerNet(784, 10, 10, seed=0)
+    x = np.zeros((5, 784))
+    for method in (network.accuracy, network.loss, network.gradient):
+        with pytest.raises(DataError) as error:
+            method(x, np.asarray(t) if t != "abc" else t)
+        assert message in str(error.value)
+
+
+def test_python_api_input_width_is_checked():
+    import numpy as np
+
+    from digitlab.errors import DataError
+
+    with pytest.raises(DataError, match=r"where \(N, 784\) numbers belong"):
+        TwoLayerNet(784, 10, 10, seed=0).predict(np.zeros((5, 100)))
+
+
+def test_float_labels_that_are_whole_numbers_are_accepted():
+    import numpy as np
+
+    network = TwoLayerNet(784, 10, 10, seed=0)
+    x = np.random.default_rng(0).random((5, 784))
+    labels = np.array([0, 1, 2, 3, 4])
+    assert network.loss(x, labels.astype(float)) == network.loss(x, labels)

@@ -365,9 +365,9 @@ def _check_types(c: dict) -> dict:
     out["early_stopping"] = whole("early_stopping", c["early_stopping"], low=0, example="5")
     out["epochs"] = whole("epochs", c["epochs"], low=1, example="20")
     out["batch_size"] = whole("batch_size", c["batch_size"], low=1, example="100")
-    if isinstance(c["seed"], bool) or not isinstance(c["seed"], (int, np.integer)):
+    if isinstance(c["seed"], bool) or not isinstance(c["seed"], (int, np.integer)) or c["seed"] < 0:
         raise ConfigError(
-            _("seed={value!r} must be a whole number, e.g. 0.").format(value=c["seed"])
+            _("seed={value!r} must be a whole number from 0 up, e.g. 0.").format(value=c["seed"])
         )
     out["seed"] = int(c["seed"])
     optional = {

@@ -38,7 +38,8 @@ def seed_option(help_text: str, default: int | None = 0) -> Callable:
     """--seed, a whole number; `default` None lets a config file's seed apply."""
     return click.option(
         "--seed",
-        type=int,
+        # numpy's generators take 0 to 2^128 - 1; a negative seed is refused by click, not numpy
+        type=click.IntRange(min=0),
         default=default,
         show_default=default is not None,
         help=_noted_default(help_text, default, "0"),

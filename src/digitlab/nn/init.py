@@ -16,6 +16,11 @@ from digitlab.errors import ConfigError
 DEFAULT_INIT = {"relu": "he", "leaky_relu": "he", "sigmoid": "xavier", "tanh": "xavier"}
 
 
+#: the largest std accepted: beyond it, 784 inputs of 1 make pre-activations of ~1e4 and more,
+#: and the next layer's overflow float32 (a std of 1e30 makes NaN in the first step)
+MAX_STD = 100.0
+
+
 def init_std(weight_init_std: float | str, fan_in: int, activation: str) -> float:
     """The standard deviation for a weight matrix with `fan_in` inputs.
 
@@ -37,8 +42,14 @@ def init_std(weight_init_std: float | str, fan_in: int, activation: str) -> floa
     is_number = isinstance(weight_init_std, (int, float, np.integer, np.floating))
     if is_number and not isinstance(weight_init_std, bool):
         std = float(weight_init_std)
-        if std > 0 and np.isfinite(std):
+        if 0 < std <= MAX_STD:
             return std
+        if std > MAX_STD and np.isfinite(std):
+            raise ConfigError(
+                f"weight_init_std={weight_init_std!r} is over {MAX_STD:g}: the first layer's "
+                "outputs would overflow to infinity; use 'auto' (He or Xavier), or the book's "
+                "0.01."
+            )
     raise ConfigError(
         f"weight_init_std={weight_init_std!r} must be a positive number (the book uses 0.01), "
         "'he', 'xavier' or 'auto'."

@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 import numpy as np
 
 from digitlab._validate import number
-from digitlab.errors import ConfigError
+from digitlab.errors import ConfigError, DataError
 from digitlab.nn.functional import softmax
 from digitlab.nn.init import init_std, normal_weights
 from digitlab.nn.layers import ACTIVATIONS, Affine, BatchNorm, Dropout, Layer, SoftmaxWithLoss
@@ -94,8 +94,10 @@ class MLP:
         if self.dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype={dtype!r} must be float32 or float64 (e.g. 'float32').")
         check_memory(self.sizes, self.dtype)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise ConfigError(f"seed={seed!r} must be a whole number or None, e.g. 0.")
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+        ):
+            raise ConfigError(f"seed={seed!r} must be a whole number from 0 up, or None, e.g. 0.")
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise ConfigError(
                 f"rng={rng!r} must be a numpy Generator, e.g. np.random.default_rng(0)."
@@ -145,9 +147,53 @@ class MLP:
 
     def scores(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """The last Affine layer's output (logits). x: (N, input_size) -> (N, output_size)."""
+        x = self._inputs(x)
         for layer in self.layers:
             x = layer.forward(x, train)
         return x
+
+    def _inputs(self, x) -> np.ndarray:
+        """x as an (N, input_size) array, or a DataError that says what it is instead."""
+        x = np.asarray(x)
+        width = self.sizes[0]
+        if x.ndim != 2 or x.shape[1] != width or x.dtype.kind not in "fiub":
+            raise DataError(
+                f"x has shape {x.shape} and dtype {x.dtype}, where ({'N'}, {width}) numbers "
+                f"belong: one row of {width} pixels per sample; reshape it with "
+                f"x.reshape(len(x), {width})."
+            )
+        return x
+
+    def _targets(self, x: np.ndarray, t) -> np.ndarray:
+        """t as (N,) class indices in [0, C) or (N, C) one-hot/probability rows, checked
+        against x's N; a DataError names what is wrong (a label 10 of 10 classes, a float
+        label 2.5, 4 labels for 5 samples) instead of a wrong number or numpy's IndexError."""
+        t = np.asarray(t)
+        n, classes = len(x), self.sizes[-1]
+        if t.ndim == 2 and t.shape == (n, classes) and t.dtype.kind in "fiub":
+            if not np.all(np.isfinite(t)):
+                raise DataError("t holds NaN or infinity; targets must be finite.")
+            return t
+        if t.ndim != 1 or len(t) != n or t.dtype.kind not in "fiu":
+            raise DataError(
+                f"t has shape {t.shape} and dtype {t.dtype} for {n} samples: give {n} class "
+                f"indices, shape ({n},), or one-hot rows, shape ({n}, {classes})."
+            )
+        if t.dtype.kind == "f":
+            if not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
+                raise DataError(
+                    "t holds labels that are not whole numbers (e.g. "
+                    f"{t[~np.isfinite(t) | (t != np.round(t))][0]}); class indices are "
+                    "integers: t.astype(int) if they are whole numbers stored as floats."
+                )
+            t = t.astype(np.int64)
+        if n and (t.min() < 0 or t.max() >= classes):
+            bad = int(t[(t < 0) | (t >= classes)][0])
+            raise DataError(
+                f"t holds the label {bad}, outside the {classes} classes 0-{classes - 1} of this "
+                "network; check the labels (1-based? another data set?)."
+            )
+        return t
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities (eval mode). x: (N, input_size) -> (N, output_size), rows sum
@@ -161,11 +207,12 @@ class MLP:
         `gradient` differentiates (batch statistics, dropout masks); inside `frozen()` it is a
         fixed function of the parameters, ready for finite differences.
         """
-        loss = self.last_layer.forward(self.scores(x, train), t)
+        loss = self.last_layer.forward(self.scores(x, train), self._targets(x, t))
         return loss + self._weight_penalty() if self.weight_decay else loss
 
     def accuracy(self, x: np.ndarray, t: np.ndarray, batch_size: int = 10_000) -> float:
         """Fraction of samples whose most probable class is the label (t: indices or one-hot)."""
+        t = self._targets(x, t)
         labels = t.argmax(axis=1) if t.ndim == 2 else t
         correct = 0
         for start in range(0, x.shape[0], batch_size):
@@ -178,7 +225,7 @@ class MLP:
     ) -> tuple[float, dict[str, np.ndarray]]:
         """Backpropagation in training mode: the mean loss (with weight decay) and its gradient
         for every entry of `params`."""
-        loss = self.last_layer.forward(self.scores(x, train=True), t)
+        loss = self.last_layer.forward(self.scores(x, train=True), self._targets(x, t))
         dout = self.last_layer.backward()
         for i in range(len(self.layers) - 1, -1, -1):
             dout = self.layers[i].backward(dout, input_grad=i > 0)
