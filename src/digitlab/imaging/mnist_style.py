@@ -148,10 +148,12 @@ def fit_background(picture: np.ndarray, iterations: int = 8) -> tuple[np.ndarray
         inliers = distance <= 2.5 * spread
         if inliers.sum() < basis.shape[1] * 2:
             break
-        # Normal equations of the 6 coefficients: the basis is well conditioned (x, y in
-        # [-1, 1]), and a 6x6 solve is far cheaper than lstsq's SVD of the whole basis.
+        # Normal equations of the 6 coefficients: a 6x6 least-squares solve is far cheaper
+        # than lstsq's SVD of the whole basis. Least squares, not `solve`: a picture one or two
+        # pixels high (100x1, or a long strip reduced) has y and y² equal up to scale, so the
+        # system is singular; lstsq then takes the smallest coefficients that fit.
         kept = basis[inliers]
-        coef = np.linalg.solve(kept.T @ kept, kept.T @ values[inliers])
+        coef = np.linalg.lstsq(kept.T @ kept, kept.T @ values[inliers], rcond=None)[0]
         fit = basis @ coef
     residual = (values - fit).reshape(small.shape)
     dark_ink = _ink_is_dark(residual.mean(axis=2))
