@@ -372,7 +372,7 @@ def test_digitlab_predict_show_writes_what_the_network_saw(tmp_path, capsys, sam
 def test_digitlab_predict_says_one_line_per_bad_picture(bad_pictures, capsys, sample):
     good = bad_pictures / "good.png"
     Image.fromarray(sample[0][0]).save(good)
-    names = ["absent.png", "notes.png", "empty.png", "blank.png", "bomb.png"]
+    names = ["absent.png", "notes.png", "empty.png", "bomb.png"]
     code = main(["predict", str(good), *(str(bad_pictures / n) for n in names)])
     captured = capsys.readouterr()
     assert code == 1
