@@ -125,6 +125,15 @@ def test_a_chunked_body_under_the_limit_is_read(client, digit):
     assert response.status_code == 200
 
 
+def test_a_drawing_that_is_no_digit_says_so(client, digit):
+    square = np.zeros((28, 28))
+    square[10:18, 10:18] = 1.0  # a small filled square: less than half the drawing
+    body = client.post("/api/predict", json={"pixels": square.tolist()}).json()
+    assert body["digit"] is False and body["reason"].startswith("a filled shape")
+    body = client.post("/api/predict", json={"pixels": digit[0].tolist()}).json()
+    assert body["digit"] is True and body["reason"] is None
+
+
 def test_an_empty_drawing(client):
     response = client.post("/api/predict", json={"pixels": [[0.0] * 28] * 28})
     assert response.status_code == 422

@@ -27,3 +27,14 @@ class ConfigError(DigitlabError):
 
 class ImageError(DigitlabError):
     """An image to read is missing, not an image, empty, blank or too large to decode safely."""
+
+
+class NoDigitError(ImageError):
+    """The picture was read, but holds no digit: blank, only specks, or too small to hold one.
+
+    reason: the short phrase a one-line answer shows ("nothing stands out from the background").
+    """
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason

@@ -12,8 +12,10 @@ from digitlab.i18n import _
 @click.command(
     help=_(
         "Read the digit in each IMAGE (PNG, JPEG, BMP, ...; any size, dark on light or light "
-        "on dark, scanned or photographed) and print the three most probable classes. Without "
-        "--model, uses the small model that ships with digitlab."
+        "on dark, scanned or photographed) and print the three most probable classes, or "
+        "'no digit found' and why for a picture that holds no digit (a dot, a line, a letter, "
+        "noise). Without --model, uses the small model that ships with digitlab. Exits 1 if a "
+        "picture cannot be read; a picture without a digit is an answer, not an error."
     )
 )
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -53,9 +55,13 @@ def predict(images: tuple[Path, ...], model: Path | None, show: bool, show_dir: 
             click.echo(f"digitlab: {exc}", err=True)
             failed += 1
             continue
-        top = "  ".join(f"{label} {p:6.1%}" for label, p in prediction.top(3))
-        line = f"{path}: {top}" if len(images) > 1 else top
-        if show:
+        if prediction.digit:
+            answer = "  ".join(f"{label} {p:6.1%}" for label, p in prediction.top(3))
+        else:
+            answer = _("no digit found ({reason})").format(reason=prediction.reason)
+        line = f"{path}: {answer}" if len(images) > 1 else answer
+        # A picture with nothing standing out has no steps to show.
+        if show and prediction.steps is not None:
             show_dir.mkdir(parents=True, exist_ok=True)
             seen = plot_prediction(prediction, show_dir / f"{path.stem}-seen.png")
             line += "  " + _("(wrote {path})").format(path=seen)

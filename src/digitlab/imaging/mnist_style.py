@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from digitlab.errors import ImageError
+from digitlab.errors import NoDigitError
 from digitlab.i18n import _
 from digitlab.imaging.load import open_image, to_float
 
@@ -78,7 +78,8 @@ def preprocess(source, *, name: str | None = None) -> Preprocessed:
     source: a path to a PNG/JPEG/BMP/... file, a PIL image, or an array (H, W[, 3|4]) of uint8
     or float in [0, 1]; any size, dark on light or light on dark, scanned or photographed.
     name: how messages name the picture (default: the path).
-    Raises ImageError when the picture cannot be read or holds no ink.
+    Raises ImageError when the picture cannot be read, NoDigitError (an ImageError) when it
+    holds no ink to read.
     """
     picture = open_image(source, name)
     if name is None:
@@ -89,20 +90,10 @@ def preprocess(source, *, name: str | None = None) -> Preprocessed:
     threshold = _threshold(strength, opposite)
     mask = strength > threshold
     if not mask.any():
-        raise ImageError(
-            _(
-                "no digit found in {name}: nothing stands out from the background (a blank "
-                "or nearly uniform picture)"
-            ).format(name=name)
-        )
+        raise _no_digit(name, _("nothing stands out from the background (a blank picture)"))
     kept = keep_digit(mask)
     if kept.sum() < MIN_INK_PIXELS:
-        raise ImageError(
-            _(
-                "no digit found in {name}: only specks stand out from the background (grain, "
-                "dust or noise), no strokes"
-            ).format(name=name)
-        )
+        raise _no_digit(name, _("only specks stand out from the background, no strokes"))
     ink = _ink_levels(strength, mask, kept)
     box = _bounding_box(ink)
     fitted = fit_box(ink[box[0] : box[2], box[1] : box[3]])
@@ -116,6 +107,12 @@ def preprocess(source, *, name: str | None = None) -> Preprocessed:
         fitted=fitted,
         dark_ink=dark_ink,
         threshold=float(threshold),
+    )
+
+
+def _no_digit(name: str, reason: str) -> NoDigitError:
+    return NoDigitError(
+        _("no digit found in {name}: {reason}").format(name=name, reason=reason), reason
     )
 
 
@@ -148,10 +145,12 @@ def fit_background(picture: np.ndarray, iterations: int = 8) -> tuple[np.ndarray
         inliers = distance <= 2.5 * spread
         if inliers.sum() < basis.shape[1] * 2:
             break
-        # Normal equations of the 6 coefficients: the basis is well conditioned (x, y in
-        # [-1, 1]), and a 6x6 solve is far cheaper than lstsq's SVD of the whole basis.
+        # Normal equations of the 6 coefficients: a 6x6 least-squares solve is far cheaper
+        # than lstsq's SVD of the whole basis. Least squares, not `solve`: a picture one or two
+        # pixels high (100x1, or a long strip reduced) has y and y² equal up to scale, so the
+        # system is singular; lstsq then takes the smallest coefficients that fit.
         kept = basis[inliers]
-        coef = np.linalg.solve(kept.T @ kept, kept.T @ values[inliers])
+        coef = np.linalg.lstsq(kept.T @ kept, kept.T @ values[inliers], rcond=None)[0]
         fit = basis @ coef
     residual = (values - fit).reshape(small.shape)
     dark_ink = _ink_is_dark(residual.mean(axis=2))
@@ -273,10 +272,9 @@ def keep_digit(mask: np.ndarray) -> np.ndarray:
     """The pieces of `mask` (8-connected) that make the digit: those not touching the picture's
     edge (unless every piece does: a tightly cropped digit), not specks (below SPECK_FRACTION
     of the largest piece), and near the largest piece (within half its size)."""
-    runs = _runs(mask)
+    runs, labels = pieces(mask)
     if len(runs.row) == 0:
         return mask
-    labels = _label_runs(runs)
     count = labels.max() + 1
     length = runs.end - runs.start
     size = np.bincount(labels, weights=length, minlength=count)
@@ -306,6 +304,15 @@ class _Runs:
     row: np.ndarray
     start: np.ndarray
     end: np.ndarray  # exclusive
+
+
+def pieces(mask: np.ndarray) -> tuple[_Runs, np.ndarray]:
+    """The horizontal runs of True in `mask` (h, w), and each run's 8-connected piece:
+    (runs, labels (n_runs,) int, 0 .. pieces - 1)."""
+    runs = _runs(mask)
+    if len(runs.row) == 0:
+        return runs, np.zeros(0, np.intp)
+    return runs, _label_runs(runs)
 
 
 def _runs(mask: np.ndarray) -> _Runs:
@@ -369,10 +376,10 @@ def _ink_levels(strength: np.ndarray, mask: np.ndarray, kept: np.ndarray) -> np.
     high = float(np.percentile(strength[kept], 90))
     high = max(high, low + 1e-3)
     # Grey edges lie just outside the thresholded strokes: keep a 2-pixel rim around them.
-    return np.clip((strength - low) / (high - low), 0, 1) * _dilate(kept, 2)
+    return np.clip((strength - low) / (high - low), 0, 1) * dilate(kept, 2)
 
 
-def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
     """The mask grown by `radius` pixels (a square neighbourhood), as two 1-d passes."""
     grown = mask.copy()
     for axis in (0, 1):

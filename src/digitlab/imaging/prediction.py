@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.errors import ModelFileError
+from digitlab.errors import ModelFileError, NoDigitError
 from digitlab.i18n import _
+from digitlab.imaging.digit_check import not_a_digit
 from digitlab.imaging.mnist_style import SIDE, Preprocessed, preprocess
 
 
@@ -19,13 +20,17 @@ class Prediction:
 
     probabilities: (C,) float, one per class, summing to 1; classes: the class names;
     input: (28, 28) float in [0, 1], exactly what the network saw; steps: the preprocessing
-    on the way (see `Preprocessed`).
+    on the way (see `Preprocessed`). digit: False when the picture holds no digit the network
+    can read; `reason` then says why ("a filled shape ..."), and `label` and `probabilities`
+    are no answer: what the network would have said (uniform when there was no ink to show it).
     """
 
     probabilities: np.ndarray
     classes: list[str]
     input: np.ndarray
     steps: Preprocessed | None = None
+    digit: bool = True
+    reason: str | None = None
 
     @property
     def label(self) -> str:
@@ -42,6 +47,8 @@ class Prediction:
         return [(self.classes[i], float(self.probabilities[i])) for i in order]
 
     def __repr__(self) -> str:
+        if not self.digit:
+            return f"Prediction(no digit: {self.reason})"
         best = ", ".join(f"{label} {p:.1%}" for label, p in self.top())
         return f"Prediction({best})"
 
@@ -52,16 +59,31 @@ def predict(model, image, *, name: str | None = None) -> Prediction:
     model: a network (e.g. from `digitlab.load`), a path to a model file, or None for the
     model that ships with digitlab. image: a path to a picture (PNG, JPEG, BMP, ...), a PIL
     image, or an array (H, W[, 3|4]), of any size and polarity; see `preprocess`.
-    Raises ImageError for a picture that cannot be read or shows no ink, ModelFileError for a
-    model that cannot be loaded or does not take 28x28 images.
+    A picture that holds no digit (blank, specks, a dot, a line, a letter, noise; see
+    `digit_check`) is answered with `digit=False` and its `reason`, not with a digit.
+    Raises ImageError for a picture that cannot be read, ModelFileError for a model that cannot
+    be loaded or does not take 28x28 images.
     """
     network = resolve_model(model)
-    steps = preprocess(image, name=name)
+    classes = class_names(network)
+    try:
+        steps = preprocess(image, name=name)
+    except NoDigitError as exc:
+        return Prediction(
+            probabilities=np.full(len(classes), 1 / len(classes)),
+            classes=classes,
+            input=np.zeros((SIDE, SIDE)),
+            digit=False,
+            reason=exc.reason,
+        )
+    reason = not_a_digit(steps.image)
     return Prediction(
         probabilities=classify(network, steps.image),
-        classes=class_names(network),
+        classes=classes,
         input=steps.image,
         steps=steps,
+        digit=reason is None,
+        reason=reason,
     )
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from digitlab.errors import DigitlabError
 from digitlab.i18n import LANGUAGES, _, current_language, translate
 from digitlab.imaging import preprocess
+from digitlab.imaging.digit_check import not_a_digit
 from digitlab.imaging.prediction import classify
 from digitlab.web.limits import BodySizeLimit
 from digitlab.web.texts import PAGE_TEXTS
@@ -54,6 +55,10 @@ class PredictResponse(BaseModel):
     top: list[ClassProbability] = Field(description="the three most probable classes")
     input: list[list[float]] = Field(description="the 28x28 image the network saw, in [0, 1]")
     hidden: list[float] = Field(description="the first hidden layer's activations")
+    digit: bool = Field(
+        default=True, description="false when the drawing holds no digit the network can read"
+    )
+    reason: str | None = Field(default=None, description="why it is no digit, when it is not")
 
 
 def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_BODY_BYTES):
@@ -97,6 +102,7 @@ def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_
         except DigitlabError as exc:
             raise HTTPException(422, str(exc)) from None
         probabilities = classify(network, x)
+        reason = not_a_digit(x)
         hidden = _first_hidden_layer(network, x)
         order = np.argsort(probabilities)[::-1][:3]
         return PredictResponse(
@@ -108,6 +114,8 @@ def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_
             ],
             input=np.round(x, 4).tolist(),
             hidden=np.round(hidden, 4).tolist(),
+            digit=reason is None,
+            reason=reason,
         )
 
     @app.get("/api/runs")

@@ -27,6 +27,7 @@ PAGE_TEXTS = (
     N_("Activations of the hidden layer, brighter is stronger"),
     N_("Each square is one hidden unit; brighter means it fires more for your drawing."),
     N_("The server did not answer:"),
+    N_("No digit found:"),
     # the runs page
     N_("digitlab · runs"),
     N_("Training runs"),

@@ -87,7 +87,10 @@ function requestPrediction() {
 function show(result) {
   if (strokes === 0) return;  // cleared while the request was out
   const best = result.top[0];
-  answer.textContent = `${best.label} · ${(100 * best.probability).toFixed(1)}%`;
+  // No digit: say so instead of a confident label (textContent: the reason is plain text).
+  answer.textContent = result.digit === false
+    ? `${t("No digit found:")} ${result.reason}`
+    : `${best.label} · ${(100 * best.probability).toFixed(1)}%`;
   answer.dataset.label = best.label;
   answer.dataset.probability = best.probability.toFixed(4);
   renderBars(result);
