@@ -9,12 +9,24 @@ import os
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from digitlab import TwoLayerNet, modelfile
 from digitlab.atomic import STALE_SECONDS, WriteError, atomic_write
 from digitlab.cli import main
 from digitlab.errors import ConfigError
 from digitlab.run import prepare_out_dir
+
+SETTINGS = settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=8,
+)
 
 
 def a_run_folder(folder):
@@ -159,3 +171,34 @@ def test_float_labels_that_are_whole_numbers_are_accepted():
     x = np.random.default_rng(0).random((5, 784))
     labels = np.array([0, 1, 2, 3, 4])
     assert network.loss(x, labels.astype(float)) == network.loss(x, labels)
+
+
+# -- config files ---------------------------------------------------------------------------
+
+
+def test_config_files_are_capped_and_not_nested(tmp_path):
+    from digitlab.config import MAX_CONFIG_BYTES, load_config
+
+    big = tmp_path / "big.json"
+    big.write_text('{"epochs": 1' + " " * MAX_CONFIG_BYTES + "}")
+    with pytest.raises(ConfigError, match="is over 1,048,576 bytes"):
+        load_config(big)
+    nested = tmp_path / "nested.json"
+    nested.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_config(nested)
+
+
+@SETTINGS
+@given(value=JSON_VALUES, key=st.sampled_from(["epochs", "lr", "hidden", "seed", "data", "x"]))
+def test_any_config_value_is_a_config_or_one_error(tmp_path_factory, key, value):
+    import json
+
+    from digitlab.config import load_config
+
+    path = tmp_path_factory.mktemp("config") / "config.json"
+    path.write_text(json.dumps({key: value}))
+    try:
+        load_config(path)
+    except ConfigError as error:
+        assert str(path) in str(error) or key in str(error)

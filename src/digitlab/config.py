@@ -166,6 +166,10 @@ class TrainConfig:
         return len(self.hidden) == 1 and not self.batchnorm and not self.dropout
 
 
+#: the largest config file read (a run's config.json is under 1 KB)
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def load_config(path: str | Path) -> TrainConfig:
     """Read a JSON object of TrainConfig keys (any subset; a run folder's config.json has all).
 
@@ -174,7 +178,16 @@ def load_config(path: str | Path) -> TrainConfig:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_CONFIG_BYTES + 1)  # never more, whatever the file's size
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                _(
+                    "the config file {path} is over {limit:,} bytes; a config holds a few "
+                    "settings: pass a run folder's config.json or a file of settings."
+                ).format(path=path, limit=MAX_CONFIG_BYTES)
+            )
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise ConfigError(
@@ -185,6 +198,12 @@ def load_config(path: str | Path) -> TrainConfig:
         ) from None
     try:
         settings = json.loads(text)
+    except RecursionError:
+        raise ConfigError(
+            _("the config file {path} is nested too deeply to be a config; correct it.").format(
+                path=path
+            )
+        ) from None
     except json.JSONDecodeError as exc:
         raise ConfigError(
             _(
