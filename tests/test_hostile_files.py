@@ -23,8 +23,9 @@ SETTINGS = settings(
 )
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -202,3 +203,33 @@ def test_any_config_value_is_a_config_or_one_error(tmp_path_factory, key, value)
         load_config(path)
     except ConfigError as error:
         assert str(path) in str(error) or key in str(error)
+
+
+# -- absurd learning rates: the watcher's finding first, no numpy warning, an honest exit -------
+
+
+def _train_strict(tmp_path, *args):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-m", "digitlab", "train", "--epochs", "1",
+         "--no-report", "--out", str(tmp_path / "run"), *args],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "LANG": "C.UTF-8"},
+    )  # fmt: skip
+
+
+def test_a_diverging_rate_is_named_and_fails_the_run(tmp_path):
+    done = _train_strict(tmp_path, "--lr", "1e30")
+    assert done.returncode == 1, done.stderr
+    assert "exploding-gradient" in (tmp_path / "run" / "findings.json").read_text()
+    assert "training diverged" in done.stderr
+    assert "warning" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_vanishing_rate_is_named(tmp_path):
+    done = _train_strict(tmp_path, "--lr", "1e-30")
+    assert done.returncode == 0, done.stderr
+    assert "learning-rate-too-low" in (tmp_path / "run" / "findings.json").read_text()
+    assert "training barely moves" in done.stdout

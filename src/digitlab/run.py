@@ -11,6 +11,7 @@ watched while it trains (`digitlab serve --runs`). The CLI's `digitlab train` is
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,13 +167,16 @@ def train_run(
     save_findings(trainer.watcher.findings, out_dir / "findings.json")
 
     # Measured again rather than read from the history: after early stopping the network holds
-    # the best epoch's weights, not the last epoch's.
-    accuracy = {
-        "train": network.accuracy(x_train, t_train),
-        "test": network.accuracy(x_test, t_test),
-    }
-    if validation is not None:
-        accuracy["validation"] = network.accuracy(*validation)
+    # the best epoch's weights, not the last epoch's. A run the watcher stopped has weights that
+    # overflow: its finding says so, numpy's warnings would only repeat it.
+    quiet = history.stopped is not None
+    with np.errstate(all="ignore") if quiet else contextlib.nullcontext():
+        accuracy = {
+            "train": network.accuracy(x_train, t_train),
+            "test": network.accuracy(x_test, t_test),
+        }
+        if validation is not None:
+            accuracy["validation"] = network.accuracy(*validation)
     modelfile.save(
         network, out_dir / "model.npz", accuracy=accuracy, **_model_metadata(config, dataset)
     )
@@ -182,7 +186,8 @@ def train_run(
     if report:
         from digitlab.report import write_report
 
-        write_report(out_dir, network=network, dataset=dataset)
+        with np.errstate(all="ignore") if quiet else contextlib.nullcontext():
+            write_report(out_dir, network=network, dataset=dataset)
     return RunResult(network, history, dataset, out_dir, accuracy)
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+import numpy as np
 
 from digitlab.cli.options import (
     SectionedCommand,
@@ -358,3 +359,14 @@ def _finished(result, report: bool) -> None:
     )
     if report:
         click.echo(_("report: {path}").format(path=result.out_dir / "report.html"))
+    diverged = not all(np.all(np.isfinite(p)) for p in result.network.params.values())
+    if diverged or result.history.stopped is not None:
+        # a run whose weights blew up is no success, whatever was written
+        click.echo(
+            _(
+                "digitlab: training diverged (see the finding above); the run folder is kept "
+                "for inspection: fix what the finding says, e.g. a lower --lr, and train again."
+            ),
+            err=True,
+        )
+        click.get_current_context().exit(1)

@@ -439,6 +439,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ),
         N_("Try a learning rate about 3 times smaller."),
     ),
+    "learning-rate-too-low/update": (
+        N_(
+            "At step {step} with learning rate {learning_rate:g}, the update changed the weights "
+            "by at most {update_ratio:.2g} of their size ({weights}); healthy updates are about "
+            "1e-3 of the weights: training barely moves, in any number of epochs."
+        ),
+        N_(
+            "Raise the learning rate: the update scales with it (about 0.1 for SGD on MNIST, "
+            "1e-3 for Adam), and watch the loss fall."
+        ),
+    ),
     "learning-rate-too-low": (
         N_(
             "At learning rate {learning_rate:g} the loss fell by only {decrease:.2g} of itself "

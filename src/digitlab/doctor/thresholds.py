@@ -126,6 +126,10 @@ WATCH_STALL_DECREASE = 0.01
 #: (|a| > 4.4) and ReLU outputs grow tenfold per layer; story 001 (the gradient summed over
 #: 10,000 images, no learning rate) changes its output weights by about 800 times their size
 WATCH_STOP_UPDATE_RATIO = 10.0
+#: an update/weight ratio under this for every weight matrix is too small to learn anything in
+#: any number of epochs (healthy updates are about 1e-3; 1e-7 moves a weight by 1e-4 of itself
+#: in a thousand steps)
+WATCH_TINY_UPDATE_RATIO = 1e-7
 #: cosine between the applied update and the given gradient above which the update climbs:
 #: plain SGD with its sign flipped gives +1, momentum +0.9 or more, Adam's sign-like step about
 #: +0.8; any descent gives a negative cosine (-1 for plain SGD)

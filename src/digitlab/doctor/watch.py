@@ -56,6 +56,7 @@ from digitlab.doctor.thresholds import (
     WATCH_STALL_DECREASE,
     WATCH_STALL_STEPS,
     WATCH_STOP_UPDATE_RATIO,
+    WATCH_TINY_UPDATE_RATIO,
     WATCH_UPHILL_COSINE,
 )
 from digitlab.gradients.keys import align_gradients, gradient_key
@@ -119,6 +120,8 @@ class TrainingWatcher:
         #: update was too large for its direction to explain a rising loss
         self._cosine: float | None = None
         self._cosine_step = 0
+        #: the learning rate of the step being checked (the optimizer's, or check_step's)
+        self._rate: float | None = None
         self._cosine_exploding = False
         self._reported: set[tuple[str, str]] = set()
         self._stall_judged = False
@@ -142,6 +145,7 @@ class TrainingWatcher:
             self._losses.append(loss)
             return
         # the Trainer's loss was computed before this step's update (loss_and_gradient)
+        self._rate = getattr(trainer.optimizer, "lr", None)
         stop = self._check(trainer.network, loss, grads, None, step, loss_first=True)
         if stop is not None:
             trainer.stop(stop.message)
@@ -167,6 +171,7 @@ class TrainingWatcher:
         plain SGD step W -= learning_rate * dW, which lets the first step be measured without
         a copy of the weights before it; step: the step's number (default: counted from 1).
         """
+        self._rate = learning_rate
         return self._check(network, loss, grads, learning_rate, step, loss_first=False)
 
     def _check(self, network, loss, grads, learning_rate, step, *, loss_first) -> Finding | None:
@@ -207,6 +212,8 @@ class TrainingWatcher:
             return None
         dot = update_norm = grad_norm = 0.0
         worst: tuple[float, str, dict] | None = None
+        largest: tuple[float, str, dict] | None = None
+        sloped = False  # whether the loss had a slope to follow at all
         for name, W in _weights(params).items():
             if before is not None:
                 if name not in before or before[name].shape != W.shape:
@@ -233,6 +240,9 @@ class TrainingWatcher:
                 continue
             # floored at Xavier's scale, as in examine: small initial weights are not exploding
             ratio = update_rms / max(size, 1 / math.sqrt(max(W.shape[0], 1)))
+            if largest is None or ratio > largest[0]:
+                largest = (ratio, str(name), dict(update_ratio=ratio))
+            sloped = sloped or bool(np.any(grads.get(name, 0)))
             if ratio > EXPLODING_ABOVE:
                 evidence = dict(update_ratio=ratio, update_rms=update_rms, weight_rms=size)
                 if worst is None or ratio > worst[0]:
@@ -245,6 +255,21 @@ class TrainingWatcher:
             self._cosine_exploding = worst is not None
         if worst is not None and worst[0] > WATCH_STOP_UPDATE_RATIO:
             return self._exploding(worst[1], worst[2])
+        if largest is not None and self._rate and sloped and largest[0] < WATCH_TINY_UPDATE_RATIO:
+            # a gradient, yet even the weights that moved most moved by almost nothing (or not
+            # at all: float32 rounds W - 1e-30 * g back to W): the rate is the cause
+            self._note(
+                self._finding(
+                    "learning-rate-too-low",
+                    WARNING,
+                    "learning_rate",
+                    "update",
+                    learning_rate=float(self._rate),
+                    step=self._step,
+                    weights=largest[1],
+                    **largest[2],
+                )
+            )
         return None
 
     def _full_check(self, network) -> Finding | None:

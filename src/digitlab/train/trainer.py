@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 
@@ -164,8 +165,11 @@ class Trainer:
                     x_batch = self.augment(x_batch, self.rng)
                 if self.schedule is not None:
                     self.optimizer.lr = self.base_lr * self.schedule(epoch - 1 + step / steps)
-                loss, grads = step_fn(x_batch, t_train[batch])
-                self.optimizer.update(self.network.params, grads)
+                # with a watcher, an overflow is its finding (named, with its cause) rather than
+                # numpy's warning printed before it
+                with self._quiet_if_watched():
+                    loss, grads = step_fn(x_batch, t_train[batch])
+                    self.optimizer.update(self.network.params, grads)
                 losses[step] = loss
                 call(self.callbacks, "on_step_end", self, len(history.loss) + step + 1, loss, grads)
                 if self._stop_reason is not None:
@@ -174,18 +178,20 @@ class Trainer:
             bar.close()
             history.seconds.append(time.perf_counter() - start_time)
             history.loss.extend(losses.tolist())
-            history.epoch_loss.append(float(losses.mean()))
-            history.train_acc.append(self.network.accuracy(x_seen, t_seen))
-            if x_test is not None and t_test is not None:
-                history.test_acc.append(self.network.accuracy(x_test, t_test))
-            if validation is not None:
-                history.val_acc.append(self.network.accuracy(*validation))
-                history.val_loss.append(float(self.network.loss(*validation)))
+            with self._quiet_if_watched():
+                history.epoch_loss.append(float(losses.mean()))
+                history.train_acc.append(self.network.accuracy(x_seen, t_seen))
+                if x_test is not None and t_test is not None:
+                    history.test_acc.append(self.network.accuracy(x_test, t_test))
+                if validation is not None:
+                    history.val_acc.append(self.network.accuracy(*validation))
+                    history.val_loss.append(float(self.network.loss(*validation)))
             if hasattr(self.optimizer, "lr"):
                 history.lr.append(float(self.optimizer.lr))
             if self.log is not None:
                 self.log(self._summary(epoch, first_epoch + self.epochs))
-            call(self.callbacks, "on_epoch_end", self, epoch)
+            with self._quiet_if_watched():
+                call(self.callbacks, "on_epoch_end", self, epoch)
             if self._stop_reason is not None:
                 history.stopped = self._stop_reason
                 if self.log is not None:
@@ -193,6 +199,13 @@ class Trainer:
                 break
         call(self.callbacks, "on_train_end", self)
         return history
+
+    def _quiet_if_watched(self):
+        """numpy's overflow/invalid warnings off while a TrainingWatcher checks every step (it
+        stops the run at the first non-finite value and says why); on without one."""
+        if self.watcher is None:
+            return contextlib.nullcontext()
+        return np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
     def _accuracy_subset(self, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The training samples the accuracy after each epoch is measured on: all of them, or
