@@ -149,3 +149,19 @@ def test_a_decompression_bomb_is_not_expanded(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "refused:" in done.stdout and "at least 16,777,216 extra bytes" in done.stdout
+
+
+def test_a_stray_label_in_a_data_folder_is_refused(tmp_path, shared_data):
+    """A label of 200 among digits would make a 201-class network: refused, with its count."""
+    import shutil
+
+    from digitlab.datasets import load_dataset
+
+    folder = tmp_path / "digits"
+    shutil.copytree(shared_data / "mnist-10k", folder)
+    labels_path = folder / "train-labels-idx1-ubyte.gz"
+    labels = read_idx(labels_path)
+    labels[123] = 200
+    labels_path.write_bytes(gzip.compress(idx_bytes(labels)))
+    with pytest.raises(DataError, match="label 200 occurs 1 times"):
+        load_dataset(str(folder), progress=False)

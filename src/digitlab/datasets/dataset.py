@@ -104,6 +104,21 @@ def _load_named(
     return _read_folder(folder, source.name, source.classes, (source.n_train, source.n_test))
 
 
+def _check_every_class_occurs(folder: Path, t_train: np.ndarray, n_labels: int) -> None:
+    """Classes are numbered 0 to the largest label: a class no training image has is a stray
+    label (a 200 among digits would make a 201-class network), refused with its count."""
+    counts = np.bincount(t_train, minlength=n_labels)
+    missing = np.flatnonzero(counts == 0)
+    if missing.size:
+        largest = int(np.flatnonzero(counts)[-1]) if counts.any() else n_labels - 1
+        raise DataError(
+            f"cannot load {folder}: its labels go up to {n_labels - 1}, but {missing.size:,} of "
+            f"the classes 0-{n_labels - 1} have no training image (label {largest} occurs "
+            f"{int(counts[largest]):,} times, {int(missing[0])} never); check the label files "
+            "for stray values: each class needs training images."
+        )
+
+
 def _read_folder(
     folder: Path,
     name: str,
@@ -122,6 +137,7 @@ def _read_folder(
 
     n_labels = int(max(t_train.max(initial=0), t_test.max(initial=0))) + 1
     if classes is None:
+        _check_every_class_occurs(folder, t_train, n_labels)
         classes = tuple(str(label) for label in range(n_labels))
     elif n_labels > len(classes):
         raise DataError(
