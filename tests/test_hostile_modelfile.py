@@ -196,3 +196,63 @@ def test_an_array_header_announcing_gigabytes_is_not_allocated(saved, tmp_path):
     done = bounded(write_zip(tmp_path / "big-header.npz", content))
     assert done.returncode == 0, done.stderr
     assert "refused:" in done.stdout and "W1 is stored as float64[20000, 20000]" in done.stdout
+
+
+# -- checkpoints: every field checked before --resume puts it back ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def checkpoint_file(tmp_path_factory) -> Path:
+    from digitlab import Trainer
+    from digitlab.train.optimizers import Adam
+
+    network = TwoLayerNet(8, 4, 3, seed=0, dropout=0.2)
+    trainer = Trainer(network, Adam(0.01), epochs=1, progress=False, log=None, seed=1)
+    trainer.fit(np.random.default_rng(0).random((20, 8)), np.arange(20) % 3)
+    return modelfile.save_checkpoint(tmp_path_factory.mktemp("ck") / "c.npz", trainer)
+
+
+def restore_forged(checkpoint_file: Path, out: Path, change):
+    from digitlab import Trainer
+    from digitlab.train.optimizers import Adam
+
+    checkpoint = modelfile.load_checkpoint(forged(checkpoint_file, out, change))
+    trainer = Trainer(checkpoint.network, Adam(0.01), epochs=1, progress=False, log=None)
+    checkpoint.restore(trainer)
+    return trainer
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda m: m["history"].__setitem__("loss", "abc"), "history.loss"),
+        (lambda m: m["history"].__setitem__("nonsense", 1), "history"),
+        (lambda m: m["optimizer"]["scalars"].__setitem__("lr", "fast"), "optimizer.lr"),
+        (lambda m: m["optimizer"]["scalars"].__setitem__("t", 1.5), "optimizer.t"),
+        (lambda m: m["random_state"].__setitem__("rng", {"state": 1}), "random_state"),
+        (
+            lambda m: m["optimizer"]["buffers"].__setitem__(
+                "_scratch", {"W1": [[10**12], "float64"]}
+            ),
+            "optimizer._scratch/W1",
+        ),
+    ],
+)
+def test_damaged_checkpoint_fields_are_refused_on_resume(checkpoint_file, tmp_path, change, field):
+    with pytest.raises(ModelFileError, match=f"checkpoint's {field}"):
+        restore_forged(checkpoint_file, tmp_path / "c.npz", change)
+
+
+@SETTINGS
+@given(
+    key=st.sampled_from(["history", "random_state", "optimizer", "epoch", "training"]),
+    value=JSON_VALUES,
+)
+def test_any_checkpoint_field_resumes_or_is_refused(checkpoint_file, tmp_path_factory, key, value):
+    def change(meta):
+        meta[key] = value
+
+    try:
+        restore_forged(checkpoint_file, tmp_path_factory.mktemp("ck") / "c.npz", change)
+    except ModelFileError as error:
+        assert "\n" not in str(error)

@@ -230,23 +230,47 @@ class Checkpoint:
 
         The trainer must train `self.network` with an optimizer of the saved type.
         """
-        from digitlab.train.history import History
-
-        trainer.history = History(**self.history)
-        restore_optimizer(trainer.optimizer, self.optimizer)
+        trainer.history = self._history()
+        restore_optimizer(trainer.optimizer, self.optimizer, self.network)
         layers = getattr(self.network, "layers", [])
         for name, state in self.random_state.items():
             if name.startswith("layers/"):
                 _prefix, index, attribute = name.split("/", 2)
-                owner = layers[int(index)] if int(index) < len(layers) else None
+                owner = layers[int(index)] if index.isdigit() and int(index) < len(layers) else None
             else:
                 owner, attribute = trainer, name
             generator = getattr(owner, attribute, None)
             if isinstance(generator, np.random.Generator):
-                generator.bit_generator.state = state
+                try:
+                    generator.bit_generator.state = state
+                except (TypeError, ValueError, KeyError) as exc:
+                    raise _damaged("random_state", exc) from None
         base_lr = self.metadata.get("trainer", {}).get("base_lr")
         if base_lr is not None and hasattr(trainer, "base_lr"):
+            if not _finite_number(base_lr) or base_lr <= 0:
+                raise _damaged("trainer.base_lr", base_lr)
             trainer.base_lr = base_lr
+
+    def _history(self):
+        """The saved History: lists of finite numbers, a count, a reason and an epoch."""
+        from digitlab.train.history import History
+
+        try:
+            history = History(**self.history)
+        except TypeError as exc:
+            raise _damaged("history", exc) from None
+        for name, value in vars(history).items():
+            if name in ("stopped", "best_epoch", "steps_per_epoch"):
+                valid = value is None or (
+                    isinstance(value, (str, int)) and not isinstance(value, bool)
+                )
+            else:
+                valid = isinstance(value, list) and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+                )
+            if not valid:
+                raise _damaged(f"history.{name}", value)
+        return history
 
 
 def save_checkpoint(
@@ -367,8 +391,10 @@ def optimizer_state(optimizer) -> tuple[dict, dict[str, np.ndarray]]:
     return meta, arrays
 
 
-def restore_optimizer(optimizer, saved: dict) -> None:
-    """Set the attributes `optimizer_state` saved back on an optimizer of the same type."""
+def restore_optimizer(optimizer, saved: dict, network=None) -> None:
+    """Set the attributes `optimizer_state` saved back on an optimizer of the same type; each
+    scalar must be one the optimizer has, of its kind, and each buffer shaped like one of the
+    `network`'s params (a damaged file asking for a terabyte of zeros is refused)."""
     if type(optimizer).__name__ != saved.get("type"):
         raise ModelFileError(
             _(
@@ -376,17 +402,77 @@ def restore_optimizer(optimizer, saved: dict) -> None:
                 "resume with the run's own settings."
             ).format(saved=saved.get("repr"), optimizer=optimizer)
         )
-    for name, value in saved.get("scalars", {}).items():
+    scalars, dicts, buffers = (
+        saved.get("scalars", {}),
+        saved.get("dicts", []),
+        saved.get("buffers", {}),
+    )
+    if not (isinstance(scalars, dict) and isinstance(dicts, list) and isinstance(buffers, dict)):
+        raise _damaged("optimizer", "scalars, dicts or buffers of the wrong kind")
+    for name, value in scalars.items():
+        current = getattr(optimizer, name, _MISSING)
+        if current is _MISSING or not _same_kind(current, value):
+            raise _damaged(f"optimizer.{name}", value)
         setattr(optimizer, name, value)
     arrays = saved.get("arrays", {})
-    for name in saved.get("dicts", []):
+    for name in dicts:
         setattr(optimizer, name, _unflatten(arrays, name))
     for key, array in arrays.items():
-        if "/" not in key and key not in saved.get("dicts", []):
+        if "/" not in key and key not in dicts:
             setattr(optimizer, key, array)
-    for name, shapes in saved.get("buffers", {}).items():
-        zeros = {key: np.zeros(shape, dtype) for key, (shape, dtype) in shapes.items()}
+    shapes_allowed = (
+        {(tuple(np.shape(p)), np.asarray(p).dtype.name) for p in network.params.values()}
+        if network is not None
+        else None
+    )
+    for name, shapes in buffers.items():
+        zeros = {}
+        for key, entry in shapes.items() if isinstance(shapes, dict) else ():
+            shape, dtype = _buffer_entry(entry)
+            if shape is None or (
+                shapes_allowed is not None and (shape, dtype) not in shapes_allowed
+            ):
+                raise _damaged(f"optimizer.{name}/{key}", entry)
+            zeros[key] = np.zeros(shape, dtype)
         setattr(optimizer, name, _unflatten(zeros, name))
+
+
+_MISSING = object()
+
+
+def _same_kind(current, value) -> bool:
+    """Whether a saved optimizer scalar may replace `current`: a finite number for a number
+    (an int for an int count), or the same type (None, a string)."""
+    if isinstance(current, bool) or isinstance(value, bool):
+        return type(current) is type(value)
+    if isinstance(current, (int, float, np.integer, np.floating)):
+        if isinstance(current, (int, np.integer)):
+            return isinstance(value, int)
+        return _finite_number(value)
+    return current is None or value is None or type(current) is type(value)
+
+
+def _finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _buffer_entry(entry) -> tuple[tuple[int, ...] | None, str]:
+    """(shape, dtype name) of a saved scratch buffer, or (None, "") for anything else."""
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list)):
+        return None, ""
+    shape, dtype = entry
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        return None, ""
+    return tuple(shape), str(dtype)
+
+
+def _damaged(field: str, detail) -> ModelFileError:
+    return ModelFileError(
+        _(
+            "cannot resume: the checkpoint's {field} is damaged ({detail}); start the run again "
+            "from its model or from scratch."
+        ).format(field=field, detail=_clip(detail))
+    )
 
 
 class CheckpointEachEpoch:
