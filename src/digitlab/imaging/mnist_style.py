@@ -149,9 +149,11 @@ def fit_background(picture: np.ndarray, iterations: int = 8) -> tuple[np.ndarray
         if inliers.sum() < basis.shape[1] * 2:
             break
         # Normal equations of the 6 coefficients: the basis is well conditioned (x, y in
-        # [-1, 1]), and a 6x6 solve is far cheaper than lstsq's SVD of the whole basis.
+        # [-1, 1]), and a 6x6 system is far cheaper than lstsq's SVD of the whole basis. A
+        # picture one or two pixels high (a long strip reduced) has no y², so the system is
+        # singular: lstsq's least-norm answer is then the best fit along x.
         kept = basis[inliers]
-        coef = np.linalg.solve(kept.T @ kept, kept.T @ values[inliers])
+        coef = np.linalg.lstsq(kept.T @ kept, kept.T @ values[inliers], rcond=None)[0]
         fit = basis @ coef
     residual = (values - fit).reshape(small.shape)
     dark_ink = _ink_is_dark(residual.mean(axis=2))
