@@ -112,13 +112,19 @@ def read_json_object(path: Path) -> dict:
         raise UnreadableRunFileError(f"{name}: larger than {MAX_JSON_BYTES:,} bytes")
     try:
         value = json.loads(raw, parse_constant=lambda _constant: None)
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested beyond reason
+    except ValueError:  # not UTF-8, or not JSON
         raise UnreadableRunFileError(f"{name}: not valid JSON") from None
+    except RecursionError:  # nested deeper than the parser's stack
+        raise _too_deep(name) from None
     if not isinstance(value, dict):
         raise UnreadableRunFileError(f"{name}: not a JSON object")
     if _nesting(value) > MAX_JSON_NESTING:
-        raise UnreadableRunFileError(f"{name}: nested more than {MAX_JSON_NESTING} levels deep")
+        raise _too_deep(name)
     return value
+
+
+def _too_deep(name: str) -> UnreadableRunFileError:
+    return UnreadableRunFileError(f"{name}: nested more than {MAX_JSON_NESTING} levels deep")
 
 
 def _nesting(value: object) -> int:
