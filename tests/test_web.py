@@ -16,10 +16,13 @@ from fastapi.testclient import TestClient
 from digitlab.web.app import MAX_BODY_BYTES, STATIC, create_app
 from digitlab.web.texts import PAGE_TEXTS
 
+#: the address `digitlab serve` binds by default: the Host a browser on this computer sends
+LOCAL = "http://127.0.0.1:8000"
+
 
 @pytest.fixture(scope="module")
 def client(web_network, runs_dir):
-    return TestClient(create_app(web_network, runs_dir))
+    return TestClient(create_app(web_network, runs_dir), base_url=LOCAL)
 
 
 def png_data_url(pixels: np.ndarray) -> str:

@@ -2,6 +2,8 @@
 what the page shows against `digitlab.predict` on the very same image."""
 
 import base64
+import contextlib
+import copy
 import io
 import json
 import shutil
@@ -44,19 +46,16 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def e2e_runs(runs_dir, tmp_path_factory):
     """A copy of the runs folder, which these tests change as a training run would."""
-    copy = tmp_path_factory.mktemp("e2e") / "runs"
-    shutil.copytree(runs_dir, copy)
-    return copy
+    folder = tmp_path_factory.mktemp("e2e") / "runs"
+    shutil.copytree(runs_dir, folder)
+    return folder
 
 
-@pytest.fixture(scope="module")
-def server(web_network, e2e_runs):
-    from digitlab.web.app import create_app
-
+@contextlib.contextmanager
+def running(app):
+    """`app` served by uvicorn on a free port of 127.0.0.1, in a thread; yields its URL."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(web_network, e2e_runs), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -65,18 +64,46 @@ def server(web_network, e2e_runs):
         if time.monotonic() > deadline:
             pytest.fail("the server did not start within 20 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def page():
+def server(web_network, e2e_runs):
+    from digitlab.web.app import create_app
+
+    with running(create_app(web_network, e2e_runs)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def csp_violations() -> list[str]:
+    """The console's reports of what the Content-Security-Policy blocked, on every page."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(browser, csp_violations):
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.on("console", lambda message: _note_csp_violation(message.text, csp_violations))
+    yield page
+    page.close()
+
+
+def _note_csp_violation(text: str, violations: list[str]) -> None:
+    if "Content Security Policy" in text:
+        violations.append(text)
 
 
 def strokes(pixels: np.ndarray, scale: float) -> list[tuple[float, float, float, float]]:
@@ -95,13 +122,9 @@ def strokes(pixels: np.ndarray, scale: float) -> list[tuple[float, float, float,
     return lines
 
 
-def test_drawing_a_digit_shows_what_digitlab_predict_says(
-    server, page, web_network, digit, tmp_path
-):
-    from digitlab.imaging import predict
-
-    pixels, label = digit
-    page.goto(server + "/")
+def draw(page, pixels: np.ndarray) -> None:
+    """Draw the digit's strokes on the page's pad with the mouse, and wait for the reading.
+    (The waits are selectors: the pages' CSP forbids wait_for_function's string evaluation.)"""
     box = page.locator("#pad").bounding_box()
     scale = box["width"] / 28
     for x0, y0, x1, y1 in strokes(pixels, scale):
@@ -109,10 +132,17 @@ def test_drawing_a_digit_shows_what_digitlab_predict_says(
         page.mouse.down()
         page.mouse.move(box["x"] + x1, box["y"] + y1, steps=3)
         page.mouse.up()
-    page.wait_for_function(
-        "document.body.dataset.busy === '0' && document.getElementById('answer').dataset.label",
-        timeout=15_000,
-    )
+    page.wait_for_selector("body[data-busy='0'] #answer:not([data-label=''])", timeout=15_000)
+
+
+def test_drawing_a_digit_shows_what_digitlab_predict_says(
+    server, page, web_network, digit, tmp_path
+):
+    from digitlab.imaging import predict
+
+    pixels, label = digit
+    page.goto(server + "/")
+    draw(page, pixels)
     shown_label = page.locator("#answer").get_attribute("data-label")
     shown_probability = float(page.locator("#answer").get_attribute("data-probability"))
     drawn = page.evaluate("document.getElementById('pad').toDataURL('image/png')")
@@ -137,10 +167,7 @@ def test_the_runs_page_shows_a_run_and_its_curves(server, page, e2e_runs):
     history["train_acc"].append(0.9)
     history["test_acc"].append(0.88)
     (e2e_runs / "demo-run" / "history.json").write_text(json.dumps(history))
-    page.wait_for_function(
-        "document.querySelector(\"tr[data-run='demo-run']\").textContent.includes('88.0%')",
-        timeout=10_000,
-    )
+    page.locator("tr[data-run='demo-run']", has_text="88.0%").wait_for(timeout=10_000)
 
 
 def test_the_draw_page_fits_a_phone(server, page):
@@ -168,12 +195,12 @@ def test_many_parallel_readings_none_lost(server, digit):
     assert statuses == [200] * 60
 
 
-def test_a_chinese_browser_gets_the_pages_in_chinese(server, page):
-    context = page.context.browser.new_context(locale="zh-CN")
+def test_a_chinese_browser_gets_the_pages_in_chinese(server, browser, page):
+    context = browser.new_context(locale="zh-CN")
     try:
         chinese = context.new_page()
         chinese.goto(server + "/")
-        chinese.wait_for_function("document.body.dataset.lang === 'zh'", timeout=10_000)
+        chinese.wait_for_selector("body[data-lang='zh']", timeout=10_000)
         assert chinese.locator("#draw-title").text_content() == "写一个数字"
         assert chinese.locator("#clear").text_content() == "清除"
         assert chinese.title() == "digitlab · 手写数字"
@@ -185,5 +212,52 @@ def test_a_chinese_browser_gets_the_pages_in_chinese(server, page):
         context.close()
     # and English stays English
     page.goto(server + "/")
-    page.wait_for_function("document.body.dataset.lang === 'en'", timeout=10_000)
+    page.wait_for_selector("body[data-lang='en']", timeout=10_000)
     assert page.locator("#draw-title").text_content() == "Draw a digit"
+
+
+# -- hostile names: shown as text, never run ----------------------------------------------------
+
+#: markup that runs a script where it is put in the page as HTML: it would set data-pwned
+HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1">'
+
+
+@pytest.fixture(scope="module")
+def hostile_server(web_network, tmp_path_factory):
+    """A server whose model names every class, and whose runs folder names a run, with
+    HOSTILE markup (a model file or a folder from anywhere may)."""
+    from digitlab.web.app import create_app
+
+    network = copy.copy(web_network)
+    network.metadata = {"classes": [f"{i}{HOSTILE}" for i in range(10)]}
+    runs = tmp_path_factory.mktemp("hostile") / "runs"
+    (runs / HOSTILE).mkdir(parents=True)
+    (runs / HOSTILE / "config.json").write_text(json.dumps({"note": HOSTILE}))
+    with running(create_app(network, runs)) as url:
+        yield url
+
+
+def test_hostile_class_and_run_names_are_shown_as_text(hostile_server, page, digit):
+    pixels, label = digit
+    page.goto(hostile_server + "/")
+    draw(page, pixels)
+    assert page.locator("#answer").get_attribute("data-label") == f"{label}{HOSTILE}"
+    names = page.locator("#bars li > span:first-child").all_text_contents()
+    assert names == [f"{i}{HOSTILE}" for i in range(10)]
+    page.goto(hostile_server + "/runs")
+    page.wait_for_selector("#runs tr[data-run]", timeout=10_000)
+    assert page.locator("#runs a").first.text_content() == HOSTILE
+    assert page.locator("img").count() == 0
+    assert page.locator("body[data-pwned]").count() == 0
+
+
+def test_the_pages_break_no_rule_of_their_content_security_policy(
+    server, page, digit, csp_violations
+):
+    """Every page this module opened ran under the CSP without being blocked once (an inline
+    script or style would be); this test comes last in the module to see them all."""
+    page.goto(server + "/")
+    draw(page, digit[0])
+    page.goto(server + "/runs")
+    page.wait_for_selector("tr[data-run='demo-run']", timeout=10_000)
+    assert csp_violations == []

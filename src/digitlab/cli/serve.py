@@ -9,9 +9,24 @@ import click
 
 from digitlab.errors import DigitlabError
 from digitlab.i18n import _
+from digitlab.web.settings import (
+    BODY_TIMEOUT_S,
+    KEEP_ALIVE_TIMEOUT_S,
+    MAX_CONCURRENT,
+    allowed_hosts_for,
+)
 
 
-@click.command(help=_("Start a local web page to draw a digit on and to follow training runs."))
+@click.command(
+    help=_(
+        "Start a local web page to draw a digit on and to follow training runs.\n\n"
+        "The server answers only requests addressed to the name it listens on (127.0.0.1, "
+        "localhost or [::1] by default), so that no other web site can reach it through its "
+        "own name (DNS rebinding); --host 0.0.0.0 answers any name. A request body must "
+        "arrive within {body} s and be at most 1 MiB; an idle connection is closed after "
+        "{idle} s; at most {concurrent} connections are served at once."
+    ).format(body=BODY_TIMEOUT_S, idle=KEEP_ALIVE_TIMEOUT_S, concurrent=MAX_CONCURRENT)
+)
 @click.option(
     "--model",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -29,7 +44,20 @@ from digitlab.i18n import _
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help=_("Address to listen on; 127.0.0.1 keeps the page on this computer."),
+    help=_(
+        "Address to listen on; 127.0.0.1 keeps the page on this computer, 0.0.0.0 opens it "
+        "to other computers under any name."
+    ),
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help=_(
+        "Another name the page may be opened by (e.g. mybox.local for --host 192.168.1.5); "
+        "repeat for more."
+    ),
 )
 @click.option(
     "--port",
@@ -38,7 +66,9 @@ from digitlab.i18n import _
     show_default=True,
     help=_("Port to listen on."),
 )
-def serve(model: Path | None, runs: Path, host: str, port: int) -> None:
+def serve(
+    model: Path | None, runs: Path, host: str, allowed_hosts: tuple[str, ...], port: int
+) -> None:
     try:
         import uvicorn
 
@@ -50,7 +80,7 @@ def serve(model: Path | None, runs: Path, host: str, port: int) -> None:
     from digitlab.modelfile import load, load_default
 
     network = load(model) if model is not None else load_default()
-    app = create_app(network, runs)
+    app = create_app(network, runs, allowed_hosts=allowed_hosts_for(host, allowed_hosts))
     listening = _listen(host, port)
     port = listening.getsockname()[1]  # the one the system chose, for --port 0
     click.echo(
@@ -58,7 +88,13 @@ def serve(model: Path | None, runs: Path, host: str, port: int) -> None:
             model=network, host=host, port=port, runs=runs
         )
     )
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S,
+        limit_concurrency=MAX_CONCURRENT,
+    )
+    uvicorn.Server(config).run(sockets=[listening])
 
 
 def _listen(host: str, port: int) -> socket.socket:

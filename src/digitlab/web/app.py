@@ -6,10 +6,6 @@ preprocessed by the same code as `digitlab predict`, on the server.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -17,21 +13,22 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from PIL import Image
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from digitlab.errors import DigitlabError
+from digitlab.errors import DigitlabError, ModelFileError
 from digitlab.i18n import LANGUAGES, _, current_language, translate
 from digitlab.imaging import preprocess
 from digitlab.imaging.digit_check import not_a_digit
-from digitlab.imaging.prediction import classify
+from digitlab.imaging.prediction import class_names, classify, resolve_model
+from digitlab.web import runs
+from digitlab.web.drawing import decode_drawing
 from digitlab.web.limits import BodySizeLimit
+from digitlab.web.security import CatchUnexpected, HostCheck, SecurityHeaders
+from digitlab.web.settings import LOOPBACK_HOSTS, MAX_BODY_BYTES
 from digitlab.web.texts import PAGE_TEXTS
 
 STATIC = Path(__file__).parent / "static"
-#: largest request body accepted: a 280x280 canvas PNG is ~20 kB; a phone photo is not a drawing
-MAX_BODY_BYTES = 1 << 20
-IMAGE_SIDE = 28
 
 
 class PredictRequest(BaseModel):
@@ -61,8 +58,21 @@ class PredictResponse(BaseModel):
     reason: str | None = Field(default=None, description="why it is no digit, when it is not")
 
 
-def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_BODY_BYTES):
-    """The app for `network` (a digitlab network with `.metadata`), listing runs in runs_dir."""
+def create_app(
+    network,
+    runs_dir: Path | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    allowed_hosts: frozenset[str] | None = LOOPBACK_HOSTS,
+):
+    """The app for `network` (a digitlab network with `.metadata`), listing runs in runs_dir.
+
+    allowed_hosts: the Host names it answers to (see security.HostCheck); None for any.
+    Raises ModelFileError for a network that does not read 28x28 pictures, or whose class
+    names do not match its outputs: better one line at startup than a 500 on every drawing.
+    """
+    network = resolve_model(network)
+    classes = class_names(network)
+    _check_classes(network, classes)
     app = FastAPI(
         title="digitlab",
         description="Draw a digit and watch the network read it.",
@@ -71,9 +81,12 @@ def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    classes = [str(c) for c in network.metadata.get("classes", range(network.sizes[-1]))]
-
+    # added innermost first: CatchUnexpected sees every layer's failure, and SecurityHeaders,
+    # outermost, puts its headers on every answer, the other middlewares' refusals included
     app.add_middleware(BodySizeLimit, limit=max_body_bytes)
+    app.add_middleware(CatchUnexpected)
+    app.add_middleware(HostCheck, allowed_hosts=allowed_hosts)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
@@ -89,14 +102,15 @@ def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         return _error(422, f"{where or 'body'}: {first.get('msg', 'invalid request')}.")
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
-        return _error(exc.status_code, str(exc.detail))
+    # Starlette's HTTPException: the routes' own, and the 404s and 405s of routing and files
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return _error(exc.status_code, _http_error_message(request, exc))
 
     @app.post("/api/predict", response_model=PredictResponse)
     def predict_drawing(body: PredictRequest) -> PredictResponse:
         """Read a drawing: class probabilities, the preprocessed 28x28 input, activations."""
-        image = _decode(body)
+        image = decode_drawing(body.image, body.pixels)
         try:
             x = preprocess(image, name=_("the drawing")).image
         except DigitlabError as exc:
@@ -120,16 +134,20 @@ def create_app(network, runs_dir: Path | None = None, max_body_bytes: int = MAX_
 
     @app.get("/api/runs")
     def list_runs() -> list[dict]:
-        """The runs under --runs, newest first, with their state and last accuracies."""
-        return [_run_summary(path) for path in _runs(runs_dir)]
+        """The runs under --runs, newest first, with their state and last accuracies; a run
+        whose files cannot be read has state "unreadable" and says why in "problem"."""
+        return [runs.run_summary(path) for path in runs.list_runs(runs_dir)]
 
     @app.get("/api/runs/{name}/history")
     def run_history(name: str) -> dict:
         """The run's history.json as written so far (it grows while the run trains)."""
-        path = _run_dir(runs_dir, name) / "history.json"
-        if not path.is_file():
-            return {"loss": [], "train_acc": [], "test_acc": [], "steps_per_epoch": 0}
-        return _read_json(path)
+        run = runs.find_run(runs_dir, name)
+        if run is None:
+            raise HTTPException(404, f"no run called {name!r} under the runs folder.")
+        try:
+            return runs.read_history(run)
+        except runs.UnreadableRunFileError as exc:
+            raise HTTPException(422, f"run {name!r}: {exc}.") from None
 
     @app.get("/api/texts")
     def page_texts(request: Request, lang: str | None = None) -> dict:
@@ -168,36 +186,24 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _decode(body: PredictRequest) -> Image.Image:
-    """The drawing as a PIL image, or an HTTPException naming what is wrong."""
-    if (body.image is None) == (body.pixels is None):
-        raise HTTPException(
-            422, 'send exactly one of "image" (a PNG as base64) or "pixels" (28x28 numbers).'
+def _http_error_message(request: Request, exc: StarletteHTTPException) -> str:
+    """The route's own message, or one that says what to do for routing's bare 404 and 405."""
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        return f"nothing at {request.url.path}; the pages are / and /runs, the API /api/..."
+    if exc.status_code == 405:
+        return f"{request.method} is not answered at {request.url.path}; see /api/openapi.json."
+    return str(exc.detail)
+
+
+def _check_classes(network, classes: list[str]) -> None:
+    outputs = network.sizes[-1]
+    if len(classes) != outputs:
+        raise ModelFileError(
+            _(
+                "the model {model} names {count} classes but has {outputs} outputs; "
+                "retrain it or fix the classes in its metadata"
+            ).format(model=network, count=len(classes), outputs=outputs)
         )
-    if body.pixels is not None:
-        pixels = np.asarray(body.pixels, dtype=float) if _rectangular(body.pixels) else None
-        if pixels is None or pixels.shape != (IMAGE_SIDE, IMAGE_SIDE):
-            shape = "ragged rows" if pixels is None else "x".join(map(str, pixels.shape))
-            raise HTTPException(422, f"pixels must be 28 rows of 28 numbers, got {shape}.")
-        if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
-            raise HTTPException(422, "pixels must be numbers from 0 (background) to 1 (ink).")
-        return Image.fromarray(np.round(pixels * 255).astype(np.uint8), mode="L")
-    data = body.image.split(",", 1)[1] if body.image.startswith("data:") else body.image
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise HTTPException(
-            422, "image is not valid base64; send canvas.toDataURL() or the base64 of a PNG file."
-        ) from None
-    try:
-        # Only the header is read here; preprocess checks the size before decoding pixels.
-        return Image.open(io.BytesIO(raw))
-    except (OSError, Image.DecompressionBombError, SyntaxError):
-        raise HTTPException(415, "image is not a PNG, JPEG or BMP picture.") from None
-
-
-def _rectangular(rows: list[list[float]]) -> bool:
-    return len({len(row) for row in rows}) <= 1
 
 
 def _first_hidden_layer(network, pixels: np.ndarray) -> np.ndarray:
@@ -208,42 +214,3 @@ def _first_hidden_layer(network, pixels: np.ndarray) -> np.ndarray:
         if layer.elementwise is not None:
             return x[0]
     return np.zeros(0)
-
-
-def _runs(runs_dir: Path | None) -> list[Path]:
-    if runs_dir is None or not Path(runs_dir).is_dir():
-        return []
-    runs = [
-        p
-        for p in Path(runs_dir).iterdir()
-        if (p / "config.json").is_file() or (p / "history.json").is_file()
-    ]
-    return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
-
-
-def _run_dir(runs_dir: Path | None, name: str) -> Path:
-    for path in _runs(runs_dir):
-        if path.name == name:
-            return path
-    raise HTTPException(404, f"no run called {name!r} under the runs folder.")
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}  # missing or damaged (run folders are written atomically, so not half-written)
-
-
-def _run_summary(path: Path) -> dict:
-    history = _read_json(path / "history.json")
-    finished = (path / "model.npz").is_file()
-    return {
-        "name": path.name,
-        "state": "finished" if finished else "training",
-        "epochs": len(history.get("train_acc", [])),
-        "train_acc": (history.get("train_acc") or [None])[-1],
-        "test_acc": (history.get("test_acc") or [None])[-1],
-        "config": _read_json(path / "config.json"),
-        "report": f"/files/{path.name}/report.html" if (path / "report.html").is_file() else None,
-    }

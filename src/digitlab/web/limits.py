@@ -1,24 +1,34 @@
-"""A limit on the size of request bodies, whether the client declares the size or not.
+"""Limits on request bodies: how large, and how long they may take to arrive.
 
-A Content-Length over the limit is refused before anything is read. A body sent in chunks
+A Content-Length over the size limit is refused before anything is read. A body sent in chunks
 (Transfer-Encoding: chunked, no Content-Length) is read here as it arrives, and refused as
 soon as it passes the limit; a body within it is handed on whole. So no request makes the
 server hold more than the limit, and the app never sees a body over it.
+
+A client that opens a request and then sends its body slowly, or stops halfway (a half-open
+connection, on purpose or not), would hold the request open for ever: the whole body must
+arrive within `timeout` seconds, else the answer is 408 and the connection is closed.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from digitlab.web.security import send_json_error
+from digitlab.web.settings import BODY_TIMEOUT_S
+
 
 class BodySizeLimit:
-    """ASGI middleware: answer 413 with {"error": ...} to a body over `limit` bytes."""
+    """ASGI middleware: answer 413 with {"error": ...} to a body over `limit` bytes, and 408 to
+    one that has not arrived within `timeout` seconds."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, timeout: float = BODY_TIMEOUT_S) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -28,19 +38,17 @@ class BodySizeLimit:
         if declared.isdigit() and int(declared) > self.limit:
             await self._refuse(send, int(declared))
             return
-        chunks: list[bytes] = []
-        received = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunks.append(message.get("body", b""))
-            received += len(chunks[-1])
-            if received > self.limit:
-                await self._refuse(send, received)
-                return
-            if not message.get("more_body", False):
-                break
+        try:
+            body = await self._read_body(receive, send)
+        except asyncio.TimeoutError:  # TimeoutError itself from Python 3.11 on
+            await send_json_error(
+                send,
+                408,
+                f"the request body did not arrive within {self.timeout:g} s; send it again.",
+            )
+            return
+        if body is None:  # refused, or the client went away
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -48,26 +56,33 @@ class BodySizeLimit:
             if replayed:  # after the body, wait for what the server says next (a disconnect)
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
 
+    async def _read_body(self, receive: Receive, send: Send) -> bytes | None:
+        """The whole body; None when it went over the limit (answered 413) or the client left.
+        Raises asyncio.TimeoutError when it has not all arrived within self.timeout."""
+        deadline = time.monotonic() + self.timeout
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            if message["type"] != "http.request":  # the client went away
+                return None
+            chunks.append(message.get("body", b""))
+            received += len(chunks[-1])
+            if received > self.limit:
+                await self._refuse(send, received)
+                return None
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
     async def _refuse(self, send: Send, size: int) -> None:
         # `size` is what was declared, or what had arrived when the limit was passed
-        body = json.dumps(
-            {
-                "error": f"the request body is over the limit of {self.limit:,} bytes "
-                f"({size:,} or more); send a smaller image."
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        await send_json_error(
+            send,
+            413,
+            f"the request body is over the limit of {self.limit:,} bytes ({size:,} or more); "
+            "send a smaller image.",
         )
-        await send({"type": "http.response.body", "body": body})

@@ -42,6 +42,7 @@ PAGE_TEXTS = (
     N_("open"),
     N_("finished"),
     N_("training"),
+    N_("unreadable"),
     N_("Curves:"),
     N_("Loss per step"),
     N_("Accuracy per epoch"),

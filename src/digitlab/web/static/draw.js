@@ -98,19 +98,30 @@ function show(result) {
   paintHidden(document.getElementById("hidden"), result.hidden);
 }
 
+// Built from elements and text nodes, never HTML: class names come from the model file, and
+// a file from anywhere may name a class `<img src=x onerror=...>`.
 function renderBars(result) {
-  bars.innerHTML = "";
+  bars.replaceChildren();
   const n = result ? result.classes.length : 10;
   for (let i = 0; i < n; i++) {
-    const p = result ? result.probabilities[i] : 0;
+    const name = result ? String(result.classes[i]) : String(i);
+    const shown = `${(100 * (result ? result.probabilities[i] : 0)).toFixed(1)}%`;
     const item = document.createElement("li");
-    if (result && result.classes[i] === result.top[0].label) item.className = "top";
-    item.innerHTML = `<span>${result ? result.classes[i] : i}</span>` +
-      `<span class="bar"><span style="width:${(100 * p).toFixed(1)}%"></span></span>` +
-      `<span class="value">${(100 * p).toFixed(1)}%</span>`;
-    item.setAttribute("aria-label", `${result ? result.classes[i] : i}: ${(100 * p).toFixed(1)}%`);
+    if (result && name === result.top[0].label) item.className = "top";
+    const fill = document.createElement("span");
+    fill.style.width = shown;  // a CSSOM property, which the Content-Security-Policy allows
+    item.append(textSpan(name), textSpan("", "bar", fill), textSpan(shown, "value"));
+    item.setAttribute("aria-label", `${name}: ${shown}`);
     bars.appendChild(item);
   }
+}
+
+function textSpan(text, className = "", child = null) {
+  const span = document.createElement("span");
+  span.textContent = text;
+  if (className) span.className = className;
+  if (child) span.appendChild(child);
+  return span;
 }
 
 function paintGrey(canvas, rows) {

@@ -13,11 +13,8 @@ function cell(content) {
 async function refreshRuns() {
   const runs = await (await fetch("/api/runs")).json();
   const body = document.getElementById("runs");
-  body.innerHTML = "";
-  if (runs.length === 0) {
-    body.innerHTML = '<tr><td colspan="6"><span></span> <code>digitlab train --out RUNS/NAME</code></td></tr>';
-    body.querySelector("span").textContent = t("No runs yet:");
-  }
+  body.replaceChildren();
+  if (runs.length === 0) body.appendChild(noRunsRow());
   for (const run of runs) {
     // built from elements, not HTML: a run's name is a folder name, and may hold any character
     const row = document.createElement("tr");
@@ -27,6 +24,7 @@ async function refreshRuns() {
     link.textContent = run.name;
     const state = cell(t(run.state));
     state.className = `state-${run.state}`;
+    if (run.problem) state.title = run.problem;  // why an unreadable run cannot be read
     const report = cell(run.report ? "" : "–");
     if (run.report) {
       const open = document.createElement("a");
@@ -39,6 +37,17 @@ async function refreshRuns() {
     body.appendChild(row);
   }
   if (!chosen && runs.length) chosen = decodeURIComponent(location.hash.slice(1)) || runs[0].name;
+}
+
+function noRunsRow() {
+  const command = document.createElement("code");
+  command.textContent = "digitlab train --out RUNS/NAME";
+  const only = cell(t("No runs yet:"));
+  only.colSpan = 6;
+  only.append(" ", command);
+  const row = document.createElement("tr");
+  row.appendChild(only);
+  return row;
 }
 
 async function refreshCurves() {
