@@ -125,6 +125,7 @@ def test_other_write_errors_pass_through_unchanged(tmp_path):
     [
         (["--seed", "-1"], "-1 is not in the range x>=0"),
         (["--weight-init", "1e30"], "is over 100: the first layer's outputs would overflow"),
+        (["--hidden", "99999999999"], "79,499,999,999,215 weights: training needs about"),
     ],
 )
 def test_cli_values_are_refused_in_one_line(tmp_path, capsys, args, message):
