@@ -234,3 +234,25 @@ def test_a_vanishing_rate_is_named(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "learning-rate-too-low" in (tmp_path / "run" / "findings.json").read_text()
     assert "training barely moves" in done.stdout
+
+
+def test_a_batch_larger_than_the_data_is_the_whole_data():
+    import numpy as np
+
+    from digitlab import SGD, Trainer
+
+    network = TwoLayerNet(8, 4, 3, seed=0)
+    trainer = Trainer(network, SGD(0.1), epochs=1, batch_size=10**12, progress=False, log=None)
+    history = trainer.fit(np.random.default_rng(0).random((20, 8)), np.arange(20) % 3)
+    assert history.steps_per_epoch == 1
+
+
+def test_a_batch_that_cannot_fit_in_memory_is_refused_with_its_estimate():
+    import numpy as np
+
+    from digitlab.nn.network import check_batch_memory
+
+    estimate = r"a batch of 1,000,000 samples .* needs about 16012.7 GB"
+    with pytest.raises(ConfigError, match=estimate):
+        check_batch_memory([784, 1_000_000, 10], 1_000_000, np.float32)
+    check_batch_memory([784, 100, 10], 100, np.float32)  # 100 MNIST images: nothing to say

@@ -401,6 +401,24 @@ def check_memory(sizes: Sequence[int], dtype: np.dtype) -> None:
         )
 
 
+#: arrays of a batch's width kept per layer: the input batch, pre-activations, activations, and
+#: the gradients flowing back through them
+BATCH_COPIES = 4
+
+
+def check_batch_memory(sizes: Sequence[int], rows: int, dtype) -> None:
+    """Refuse, with the estimate, a batch of `rows` samples whose forward and backward passes
+    through layers `sizes` would need more memory than the machine has."""
+    needed = rows * sum(sizes) * np.dtype(dtype).itemsize * BATCH_COPIES
+    available = physical_memory()
+    if available and needed > available:
+        raise ConfigError(
+            f"a batch of {rows:,} samples through layers {'-'.join(map(str, sizes))} needs about "
+            f"{needed / 1e9:.1f} GB for its activations and gradients, and this machine has "
+            f"{available / 1e9:.1f} GB; use a smaller --batch-size."
+        )
+
+
 def _layer_sizes(input_size: int, hidden_sizes: Sequence[int], output_size: int) -> list[int]:
     if isinstance(hidden_sizes, (str, bytes)) or not hasattr(hidden_sizes, "__iter__"):
         raise ConfigError(

@@ -10,6 +10,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from digitlab.errors import ConfigError
+from digitlab.nn.network import check_batch_memory
 from digitlab.train.callbacks import call
 from digitlab.train.history import History
 from digitlab.train.optimizers import SGD
@@ -142,7 +143,11 @@ class Trainer:
         # Every batch is gathered into this one array rather than a new one per step (300 KB
         # for 100 MNIST images): freeing and re-allocating that much each step can make the
         # allocator hand pages back to the system and fault them in again.
-        batch_buffer = np.empty((self.batch_size, *x_train.shape[1:]), dtype=x_train.dtype)
+        rows = min(self.batch_size, n)  # a batch larger than the data is the whole data
+        sizes = getattr(self.network, "sizes", None)
+        if sizes is not None:
+            check_batch_memory(sizes, rows, x_train.dtype)
+        batch_buffer = np.empty((rows, *x_train.shape[1:]), dtype=x_train.dtype)
         for epoch in range(first_epoch + 1, first_epoch + self.epochs + 1):
             start_time = time.perf_counter()
             order = self.rng.permutation(n)
