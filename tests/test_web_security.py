@@ -409,3 +409,25 @@ def test_serve_sets_the_idle_timeout_and_the_allowed_hosts(monkeypatch):
     assert config.timeout_keep_alive == 5 and config.limit_concurrency == 100
     host_check = next(m for m in config.app.user_middleware if m.cls.__name__ == "HostCheck")
     assert host_check.kwargs["allowed_hosts"] == LOOPBACK_HOSTS | {"mybox.local"}
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale():
+    """A 4000x3000 phone photo (JPEG) is decoded at half scale, within the budget, not refused;
+    a picture too large for Pillow to open at all is a 413, not "not a picture"."""
+    import io as _io
+
+    from fastapi import HTTPException
+    from PIL import Image as _Image
+
+    from digitlab.web.drawing import _open_picture
+
+    buffer = _io.BytesIO()
+    _Image.new("RGB", (4000, 3000), (255, 255, 255)).save(buffer, "JPEG")
+    picture = _open_picture(buffer.getvalue())
+    picture.load()
+    assert picture.size == (2000, 1500)
+    buffer = _io.BytesIO()
+    _Image.new("1", (20000, 20000)).save(buffer, "BMP")
+    with pytest.raises(HTTPException) as error:
+        _open_picture(buffer.getvalue())
+    assert error.value.status_code == 413

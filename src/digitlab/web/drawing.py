@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
 
 import numpy as np
 from fastapi import HTTPException
@@ -77,9 +78,19 @@ def _open_picture(raw: bytes) -> Image.Image:
     """The picture, opened (header only) and checked against MAX_DRAWING_PIXELS."""
     try:
         picture = Image.open(io.BytesIO(raw), formats=DRAWING_FORMATS)
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise HTTPException(
+            413, "image has more pixels than Pillow opens at all; send a smaller picture."
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError):
         raise HTTPException(415, "image is not a PNG, JPEG or BMP picture.") from None
     width, height = picture.size
+    if width * height > MAX_DRAWING_PIXELS and picture.format == "JPEG":
+        # a phone photo: JPEG decodes at 1/2, 1/4 or 1/8 scale directly (the DCT is cut
+        # short), so a 4000x3000 picture costs a 2000x1500 one; draft() takes the scale
+        shrink = next((r for r in (2, 4, 8) if width * height / r**2 <= MAX_DRAWING_PIXELS), 8)
+        picture.draft(picture.mode, (math.ceil(width / shrink), math.ceil(height / shrink)))
+        width, height = picture.size
     if width * height > MAX_DRAWING_PIXELS:
         raise HTTPException(
             413,
