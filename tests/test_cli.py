@@ -141,9 +141,9 @@ def test_train_checkpoint_and_resume_continue_the_run_exactly(tmp_path, capsys):
     del resumed_history["seconds"], straight_history["seconds"]  # wall-clock times differ
     assert resumed_history == straight_history
     assert modelfile.load_checkpoint(checkpoint).epoch == 4
-    a, b = np.load(part / "stats.npz"), np.load(tmp_path / "straight/stats.npz")
-    assert a["epochs"].tolist() == [0, 1, 2, 3, 4]
-    assert np.array_equal(a["gradient_counts"], b["gradient_counts"])
+    with np.load(part / "stats.npz") as a, np.load(tmp_path / "straight/stats.npz") as b:
+        assert a["epochs"].tolist() == [0, 1, 2, 3, 4]
+        assert np.array_equal(a["gradient_counts"], b["gradient_counts"])
 
 
 def test_resume_refuses_what_cannot_be_continued(tmp_path, capsys):
@@ -224,7 +224,9 @@ def test_early_stopping_keeps_the_best_epoch_and_needs_a_validation_set(tmp_path
     out = tmp_path / "run"
     args = ["train", "--hidden", "16", "--epochs", "4", "--batch-size", "500", "--no-report"]
     args += ["--no-progress", "--lr", "2", "--validation", "0.1", "--early-stopping", "1"]
-    assert main([*args, "--out", str(out)]) == 0
+    # lr 2 diverges: the watcher stops the run and it fails (exit 1), with the best epoch kept
+    assert main([*args, "--out", str(out)]) == 1
+    assert "training diverged" in capsys.readouterr().err
     history = History.load(out / "history.json")
     assert history.best_epoch == 1 + int(np.argmax(history.val_acc))
     best = history.best_epoch - 1

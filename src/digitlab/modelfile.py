@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -106,6 +107,7 @@ def read_metadata(path: str | Path) -> dict:
             meta = json.loads(_read_metadata_member(path, zf))
     except (
         zipfile.BadZipFile,
+        zlib.error,
         KeyError,
         json.JSONDecodeError,
         UnicodeDecodeError,
@@ -537,7 +539,7 @@ def _open_npz(path: Path):
     """np.load(path, allow_pickle=False) as a context, with a damaged zip as ModelFileError."""
     try:
         npz = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
         raise ModelFileError(
             _(
                 "cannot load {name}: its arrays cannot be read ({reason}); save the model again."
@@ -712,7 +714,7 @@ def _checked_arrays(path: Path, npz, meta: dict, budget: int) -> dict[str, np.nd
         _check_header(path, npz, name, record, budget)
         try:
             array = npz[name]
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             # ValueError includes an object array, which allow_pickle=False refuses to unpickle.
             raise ModelFileError(
                 _(
@@ -756,7 +758,7 @@ def _check_header(path: Path, npz, name: str, record: dict, budget: int) -> None
             if read is None:
                 raise ValueError(f"npy format version {version}")
             shape, _fortran, dtype = read(member)
-    except (OSError, ValueError, KeyError, SyntaxError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, SyntaxError, zipfile.BadZipFile, zlib.error) as exc:
         raise ModelFileError(
             _(
                 "cannot load {file}: the array {name!r} cannot be read ({reason}); save the "
