@@ -431,3 +431,23 @@ def test_a_large_jpeg_is_decoded_at_a_reduced_scale():
     with pytest.raises(HTTPException) as error:
         _open_picture(buffer.getvalue())
     assert error.value.status_code == 413
+
+
+def test_the_no_digit_reason_is_in_the_pages_language(client):
+    """A "no digit" reason follows ?lang= (the page's language), not the server's."""
+    import base64 as _base64
+    import io as _io
+
+    from PIL import Image as _Image
+    from PIL import ImageDraw as _ImageDraw
+
+    picture = _Image.new("L", (280, 280), 0)
+    _ImageDraw.Draw(picture).ellipse((90, 90, 190, 190), fill=255)  # a filled dot
+    buffer = _io.BytesIO()
+    picture.save(buffer, "PNG")
+    body = {"image": "data:image/png;base64," + _base64.b64encode(buffer.getvalue()).decode()}
+    english = client.post("/api/predict?lang=en", json=body).json()
+    chinese = client.post("/api/predict?lang=zh", json=body).json()
+    assert english["digit"] is False and chinese["digit"] is False
+    assert english["reason"].startswith("a filled shape")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese["reason"])

@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 
 from digitlab.datasets import load_dataset
-from digitlab.i18n import _
+from digitlab.i18n import N_
 from digitlab.imaging.mnist_style import SIDE, dilate, pieces
 
 #: a pixel with more than this much ink is ink, for the measures of shape
@@ -53,20 +53,21 @@ MAX_NEAREST_DISTANCE = 7.9
 
 def not_a_digit(image: np.ndarray) -> str | None:
     """Why the preprocessed `image` (28, 28) float in [0, 1] is not a digit, or None when it
-    looks like one: a short phrase for a one-line answer."""
+    looks like one: a short phrase for a one-line answer, in English (translate it with
+    digitlab.i18n: `_(reason)`, or `translate(reason, lang)` for a page's language)."""
     ink = image > INK_LEVEL
     if not ink.any():
-        return _("too little ink")
+        return N_("too little ink")
     if solid_share(ink) > MAX_SOLID_SHARE:
-        return _("a filled shape (a dot, a blob, a square), not strokes")
+        return N_("a filled shape (a dot, a blob, a square), not strokes")
     if count_pieces(ink) > MAX_PIECES:
-        return _("scattered pieces of ink (noise?), not strokes")
+        return N_("scattered pieces of ink (noise?), not strokes")
     if is_straight_line(image):
-        return _("a straight line, not a digit")
+        return N_("a straight line, not a digit")
     if hole_share(ink) > MAX_HOLE_SHARE:
-        return _("an empty frame, not a digit")
+        return N_("an empty frame, not a digit")
     if nearest_digit_distance(image) > MAX_NEAREST_DISTANCE:
-        return _("unlike any digit that the network learned from")
+        return N_("unlike any digit that the network learned from")
     return None
 
 

@@ -77,6 +77,7 @@ def predict(model, image, *, name: str | None = None) -> Prediction:
             reason=exc.reason,
         )
     reason = not_a_digit(steps.image)
+    reason = None if reason is None else _(reason)
     return Prediction(
         probabilities=classify(network, steps.image),
         classes=classes,

@@ -108,7 +108,9 @@ def create_app(
         return _error(exc.status_code, _http_error_message(request, exc))
 
     @app.post("/api/predict", response_model=PredictResponse)
-    def predict_drawing(body: PredictRequest) -> PredictResponse:
+    def predict_drawing(
+        body: PredictRequest, request: Request, lang: str | None = None
+    ) -> PredictResponse:
         """Read a drawing: class probabilities, the preprocessed 28x28 input, activations."""
         image = decode_drawing(body.image, body.pixels)
         try:
@@ -116,7 +118,12 @@ def create_app(
         except DigitlabError as exc:
             raise HTTPException(422, str(exc)) from None
         probabilities = classify(network, x)
+        # the page's language (?lang=, else the browser's), as GET /api/texts answers
         reason = not_a_digit(x)
+        if reason is not None:
+            reason = translate(
+                reason, _page_language(lang, request.headers.get("accept-language", ""))
+            )
         hidden = _first_hidden_layer(network, x)
         order = np.argsort(probabilities)[::-1][:3]
         return PredictResponse(

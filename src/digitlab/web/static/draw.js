@@ -71,7 +71,8 @@ function requestPrediction() {
   inFlight = true;
   pending = false;
   document.body.dataset.busy = "1";  // lets tests (and styles) know a reading is on its way
-  fetch("/api/predict", {
+  // the reason of a "no digit" answer in the page's language, as the page's own words
+  fetch(`/api/predict?lang=${encodeURIComponent(document.documentElement.lang || "")}`, {
     method: "POST",
     headers: {"Content-Type": "application/json"},
     body: JSON.stringify({image: pad.toDataURL("image/png")}),
