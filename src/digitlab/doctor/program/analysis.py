@@ -26,6 +26,7 @@ from digitlab.doctor.examine import examine
 from digitlab.doctor.findings import ERROR, WARNING, Finding, make_finding
 from digitlab.doctor.program import sites
 from digitlab.doctor.program.model import SOFTMAX_OUTPUTS, Model, Recovered
+from digitlab.doctor.program.scope import display_name, key_name
 from digitlab.doctor.program.tracer import Recording, Step, Update
 from digitlab.doctor.thresholds import EXPLODING_ABOVE
 from digitlab.gradients.check import WRONG_FROM
@@ -110,7 +111,7 @@ def program_findings(
         renames = {**model.canonical(), "x": x_name, "t": t_name}
         output = model.layers[-1].observed
         if output:
-            renames["predict()"] = _display(output)
+            renames["predict()"] = display_name(output)
         for finding in report.findings:
             if finding.code in ("network-changed-params", "numerical-gradient-only"):
                 continue
@@ -350,7 +351,7 @@ def _data(model: Model, arrays: dict, fallback: dict):
         found = _batches(model, pool)
         if found:
             _, _, x_name, x, (t_name, t) = min(found, key=lambda f: (f[0], not f[1]))
-            return x, t, _display(x_name), _display(t_name)
+            return x, t, display_name(x_name), display_name(t_name)
     return None
 
 
@@ -399,7 +400,7 @@ def _targets(model: Model, pool: dict, n: int, exclude: str):
         else:
             continue
         in_range = kind == 2 or (rows.min() >= 0 and rows.max() <= classes)
-        named = bool(TARGET_NAME.match(_display(name).split("[")[-1].strip("'\"]")))
+        named = bool(TARGET_NAME.match(key_name(name)))
         found.append(((kind, in_range, named, "#" not in name), name, rows))
     if not found:
         return None
@@ -410,8 +411,7 @@ def _targets(model: Model, pool: dict, n: int, exclude: str):
 def _is_weight_name(model: Model, name: str) -> bool:
     """Whether a name the tracer kept is one of the weights under another name
     (`initialize()['b2']` for `params['b2']`)."""
-    tail = _display(name).split("[")[-1].strip("'\"]")
-    return any(_display(w).split("[")[-1].strip("'\"]") == tail for w in model.weight_names)
+    return any(key_name(w) == key_name(name) for w in model.weight_names)
 
 
 def _integral(values: np.ndarray) -> bool:
@@ -424,11 +424,6 @@ def _one_hot_like(rows: np.ndarray) -> bool:
     if not set(np.unique(head).tolist()) <= {0, 1}:
         return False
     return bool(np.mean(head.sum(axis=1) == 1) >= 0.5)
-
-
-def _display(name: str) -> str:
-    """The learner's name of an array as the tracer kept it, without its shape tag."""
-    return name.split("#")[0]
 
 
 def _float_event_text(event) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from digitlab.doctor.anatomy import ACTIVATIONS, HIDDEN, OUTPUT_FUNCTIONS, OUTPUTS
+from digitlab.doctor.program.scope import key_name
 from digitlab.gradients.keys import undecorated
 from digitlab.nn.functional import log_softmax
 
@@ -232,11 +233,6 @@ def _columns(arrays: dict[str, np.ndarray], updated: set[int] | None) -> dict[st
     }
 
 
-def _last_name(name: str) -> str:
-    """`grads['dW1']` -> `dW1`, `self.w_ih` -> `w_ih`: the part that names the array."""
-    return name.split("#")[0].split("[")[-1].split(".")[-1].strip("'\"]")
-
-
 def _names(chain) -> list[str]:
     return [n for layer in chain for n in (layer.weight, layer.bias) if n is not None]
 
@@ -251,9 +247,7 @@ class _Search:
         self.transposed = transposed
         # a weight before a gradient of the same shape (w2 before dw2, which may have been summed
         # into by an update statement too)
-        order = sorted(
-            matrices, key=lambda n: undecorated(n.split("[")[-1].strip("'\"]")) is not None
-        )
+        order = sorted(matrices, key=lambda n: undecorated(key_name(n)) is not None)
         self.matrices = {n: (matrices[n].T if transposed else matrices[n]) for n in order}
         self.vectors = vectors
         self.observed = {

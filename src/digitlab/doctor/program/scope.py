@@ -19,6 +19,18 @@ ARRAY_LIMIT = 400
 _OPAQUE = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type, types.MethodType)
 
 
+def display_name(name: str) -> str:
+    """The learner's name of an array the tracer kept, without its shape tag:
+    `grads['dW1']#(784, 64)` -> `grads['dW1']`."""
+    return name.split("#")[0]
+
+
+def key_name(name: str) -> str:
+    """The part of a kept name inside its last subscript, or the name itself:
+    `grads['dW1']#(784, 64)` -> `dW1`, `t_batch` -> `t_batch`."""
+    return display_name(name).split("[")[-1].strip("'\"]")
+
+
 def arrays_in_scope(frames, extra: dict | None = None) -> dict[str, np.ndarray]:
     """{learner's name: array} for the numeric arrays reachable from `frames` (innermost
     first: their locals, then each frame's globals) and `extra` (name: value), one container
