@@ -226,7 +226,7 @@ def _is_layer(maker) -> bool:
 def _make_layer(maker, factory: str):
     """The layer FACTORY names: the object itself, or what the class or function returns when
     called without arguments."""
-    from digitlab.doctor.loader import LearnerCodeError, _exception, _where
+    from digitlab.doctor.loader import LearnerCodeError, exception_text, raised_at
 
     if inspect.isclass(maker) or inspect.isfunction(maker):
         required = [
@@ -248,7 +248,7 @@ def _make_layer(maker, factory: str):
         except (Exception, SystemExit) as exc:
             raise LearnerCodeError(
                 _("{factory}() raised {error} (at {where}).").format(
-                    factory=factory, error=_exception(exc), where=_where(exc) or "?"
+                    factory=factory, error=exception_text(exc), where=raised_at(exc) or "?"
                 )
             ) from None
     else:
@@ -299,7 +299,7 @@ def _labels(network, x, indices, classes: int, labels: str, factory: str) -> np.
 
 def _loss_failure(network, x, t) -> str | None:
     """None where loss(x, t) is a finite scalar, else what it did instead."""
-    from digitlab.doctor.loader import _exception
+    from digitlab.doctor.loader import exception_text
 
     try:
         # a trial: the warnings of a label format the loss was not written for are not news
@@ -308,7 +308,7 @@ def _loss_failure(network, x, t) -> str | None:
             loss = network.loss(x, t)
         value = np.asarray(loss, dtype=np.float64)
     except Exception as exc:  # the learner's code may raise anything
-        return _exception(exc)
+        return exception_text(exc)
     if value.ndim != 0:
         return _("it returns an array of shape {shape}").format(shape=value.shape)
     if not np.isfinite(value):
@@ -318,13 +318,13 @@ def _loss_failure(network, x, t) -> str | None:
 
 def _run_learner_code(factory: str, action):
     """action(), with whatever the learner's code raises in it as one LearnerCodeError line."""
-    from digitlab.doctor.loader import LearnerCodeError, _exception, _where
+    from digitlab.doctor.loader import LearnerCodeError, exception_text, raised_at
 
     try:
         return action()
     except Exception as exc:
         raise LearnerCodeError(
             _("checking {factory} failed: {error} (at {where}).").format(
-                factory=factory, error=_exception(exc), where=_where(exc) or "?"
+                factory=factory, error=exception_text(exc), where=raised_at(exc) or "?"
             )
         ) from None

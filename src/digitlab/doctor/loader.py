@@ -85,14 +85,14 @@ def import_module(module: str):
 
 
 def _import_error(module: str, exc: BaseException) -> LearnerCodeError:
-    where = _where(exc)
+    where = raised_at(exc)
     if where is None:
         return LearnerCodeError(
-            _("cannot import {module}: {error}.").format(module=module, error=_exception(exc))
+            _("cannot import {module}: {error}.").format(module=module, error=exception_text(exc))
         )
     return LearnerCodeError(
         _("cannot import {module}: {error} (at {where}).").format(
-            module=module, error=_exception(exc), where=where
+            module=module, error=exception_text(exc), where=where
         )
     )
 
@@ -122,7 +122,7 @@ def make_network(module_name: str, loaded, factory: str, input_size: int, output
         except (Exception, SystemExit) as exc:
             raise LearnerCodeError(
                 _("{factory}() raised {error} (at {where}).").format(
-                    factory=factory, error=_exception(exc), where=_where(exc) or "?"
+                    factory=factory, error=exception_text(exc), where=raised_at(exc) or "?"
                 )
             ) from None
     else:
@@ -170,11 +170,13 @@ def _book_arguments(maker, factory: str, input_size: int, output_size: int) -> d
     return kwargs
 
 
-def _exception(exc: BaseException) -> str:
+def exception_text(exc: BaseException) -> str:
+    """`ValueError: shapes (2,3) and (4,5) not aligned`, on one line."""
     return f"{type(exc).__name__}: {exc}".strip().replace("\n", " ")
 
 
-def _where(exc: BaseException) -> str | None:
+def raised_at(exc: BaseException) -> str | None:
+    """file:line of the learner's code where `exc` was raised (not importlib's or ours)."""
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
