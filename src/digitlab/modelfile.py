@@ -236,6 +236,8 @@ class Checkpoint:
         restore_optimizer(trainer.optimizer, self.optimizer, self.network)
         layers = getattr(self.network, "layers", [])
         for name, state in self.random_state.items():
+            if not isinstance(name, str) or not isinstance(state, dict):
+                raise _damaged("random_state", name)
             if name.startswith("layers/"):
                 _prefix, index, attribute = name.split("/", 2)
                 owner = layers[int(index)] if index.isdigit() and int(index) < len(layers) else None
