@@ -1,4 +1,4 @@
-"""Loading a learner's network from `MODULE:FACTORY`, for `digitlab doctor`.
+"""Loading a learner's network from `MODULE:FACTORY`, for `digitlab doctor` and `gradcheck`.
 
 MODULE is a Python file (`mynet.py`, `ch05/two_layer_net.py`) or an importable module name;
 FACTORY is a class or function in it that returns the network, or the network object itself.
@@ -76,8 +76,7 @@ def import_module(module: str):
         raise LearnerCodeError(
             _(
                 "cannot import {module}: there is no {module}.py here and no module of that "
-                "name; pass the path of your file, e.g. `digitlab doctor path/to/{module}.py:"
-                "TwoLayerNet`."
+                "name; pass the path of your file, e.g. path/to/{module}.py:TwoLayerNet."
             ).format(module=module)
         ) from None
     except (Exception, SystemExit) as exc:  # whatever the learner's file raises at import
@@ -164,7 +163,7 @@ def _book_arguments(maker, factory: str, input_size: int, output_size: int) -> d
         raise LearnerCodeError(
             _(
                 "{factory} needs the arguments {names}; add a function that makes your network, "
-                "e.g. def make(): return {factory}(...), and run `digitlab doctor FILE:make`."
+                "e.g. def make(): return {factory}(...), and pass FILE:make instead."
             ).format(factory=factory, names=", ".join(missing))
         )
     return kwargs
