@@ -31,7 +31,6 @@ NOT_YET = {
     "deriv_on_activation": "a derivative of the wrong tensor that still descends is missed",
     "missing_relu_mask": "a per-sample loop over unnamed rows X[n] is not recovered",
     "deep_sigmoid_small": "four-layer networks in this style are not recovered",
-    "minus_target_error": "the program's raw inputs are named first, the flipped sign second",
     "lr_50": "a diverging rate with an overflowing softmax reads as a missing 1/N",
 }
 #: a story the doctor does not read right yet

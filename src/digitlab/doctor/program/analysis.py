@@ -42,6 +42,8 @@ ALIGNED_COSINE = 0.9
 SUM_FACTOR_SLACK = 3.0
 #: fewer samples than this and a missing 1/N changes little
 SUM_MIN_SAMPLES = 8
+#: rows of a per-sample loop's data set examined after mapping them as the program maps a sample
+EXAMINED_ROWS = 2000
 #: |cosine| from which an array the program held is the one its update applied
 SAME_DIRECTION = 0.9999
 #: names learners give their targets, preferred among arrays of the right shape
@@ -102,6 +104,8 @@ def program_findings(
         return findings, recording.program.name, 0
     first = recording.steps[0] if recording.steps else None
     data = _data(model, first.arrays if first else recording.arrays, recording.arrays)
+    if data is not None and model.one_sample:
+        data = _as_fed(data, recording)
     values = {name: u.before for name, u in first.updates.items()} if first else {}
     network = Recovered(model, {**model.arrays, **values})
     if data is not None:
@@ -338,6 +342,33 @@ def applied_gradient(step: Step, update: Update) -> tuple[np.ndarray, str] | Non
     if best is None:
         return None
     return best[0], best[1].split("#")[0]
+
+
+def _as_fed(data, recording: Recording):
+    """A per-sample loop's data set as the network receives it: where the program maps each
+    sample it feeds (`images[i] / 255 * 0.99 + 0.01`), the same map applied to the data set's
+    first EXAMINED_ROWS rows, so that the doctor examines the inputs the network saw, not the
+    raw file."""
+    x, t, x_name, t_name = data
+    sample = next((f[0][0] for f in map(_fed, recording.steps) if f is not None), None)
+    if sample is None or sample.shape != x.shape[1:]:
+        return data
+    rows = np.asarray(x[:EXAMINED_ROWS], dtype=np.float64)
+    centred = rows - rows.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(centred, axis=1) * np.linalg.norm(sample - sample.mean())
+    with np.errstate(all="ignore"):
+        correlation = centred @ (sample - sample.mean()) / norms
+    best = int(np.nanargmax(correlation)) if np.any(np.isfinite(correlation)) else None
+    if best is None or correlation[best] < 1 - 1e-9:
+        return data  # not a row of this data set (or a row, mapped otherwise)
+    row = rows[best]
+    scale = float(np.dot(centred[best], sample - sample.mean()) / np.dot(centred[best], row))
+    shift = float(sample.mean() - scale * row.mean())
+    if np.max(np.abs(scale * row + shift - sample)) > 1e-6 * (1 + np.max(np.abs(sample))):
+        return data
+    if abs(scale - 1) < 1e-12 and abs(shift) < 1e-12:
+        return data  # fed as stored
+    return rows * scale + shift, t[:EXAMINED_ROWS], x_name, t_name
 
 
 def _data(model: Model, arrays: dict, fallback: dict):
