@@ -451,3 +451,54 @@ def test_the_no_digit_reason_is_in_the_pages_language(client):
     assert english["digit"] is False and chinese["digit"] is False
     assert english["reason"].startswith("a filled shape")
     assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese["reason"])
+
+
+def test_headers_that_trickle_in_are_cut_off(web_network, monkeypatch):
+    """Slowloris: a real uvicorn server with HeaderDeadline closes a connection whose headers
+    do not complete in time, while a normal request on a kept-alive connection is answered."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from digitlab.web import protocol
+    from digitlab.web.app import create_app
+
+    monkeypatch.setattr(protocol, "HEADERS_TIMEOUT_S", 0.5)
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(web_network), http=protocol.HeaderDeadline, log_level="error"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        request = f"GET /api/texts HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as honest:
+            honest.sendall(request)
+            assert honest.recv(4096).startswith(b"HTTP/1.1 200")
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as slow:
+            start = time.monotonic()
+            closed = False
+            for byte in request[:-4]:  # never finishes its headers
+                try:
+                    slow.sendall(bytes([byte]))
+                    time.sleep(0.1)
+                except OSError:
+                    closed = True
+                    break
+                if time.monotonic() - start > 3:
+                    break
+            if not closed:
+                slow.settimeout(2)
+                closed = slow.recv(1024) == b""
+            assert closed and time.monotonic() - start < 3
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -11,6 +11,7 @@ from digitlab.errors import DigitlabError
 from digitlab.i18n import _
 from digitlab.web.settings import (
     BODY_TIMEOUT_S,
+    HEADERS_TIMEOUT_S,
     KEEP_ALIVE_TIMEOUT_S,
     MAX_CONCURRENT,
     allowed_hosts_for,
@@ -22,10 +23,16 @@ from digitlab.web.settings import (
         "Start a local web page to draw a digit on and to follow training runs.\n\n"
         "The server answers only requests addressed to the name it listens on (127.0.0.1, "
         "localhost or [::1] by default), so that no other web site can reach it through its "
-        "own name (DNS rebinding); --host 0.0.0.0 answers any name. A request body must "
-        "arrive within {body} s and be at most 1 MiB; an idle connection is closed after "
-        "{idle} s; at most {concurrent} connections are served at once."
-    ).format(body=BODY_TIMEOUT_S, idle=KEEP_ALIVE_TIMEOUT_S, concurrent=MAX_CONCURRENT)
+        "own name (DNS rebinding); --host 0.0.0.0 answers any name. A request's headers must "
+        "arrive within {headers} s, its body within {body} s and be at most 1 MiB; an idle "
+        "connection is closed after {idle} s; at most {concurrent} connections are served at "
+        "once."
+    ).format(
+        headers=HEADERS_TIMEOUT_S,
+        body=BODY_TIMEOUT_S,
+        idle=KEEP_ALIVE_TIMEOUT_S,
+        concurrent=MAX_CONCURRENT,
+    )
 )
 @click.option(
     "--model",
@@ -88,8 +95,11 @@ def serve(
             model=network, host=host, port=port, runs=runs
         )
     )
+    from digitlab.web.protocol import HeaderDeadline
+
     config = uvicorn.Config(
         app,
+        http=HeaderDeadline,
         log_level="warning",
         timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S,
         limit_concurrency=MAX_CONCURRENT,

@@ -12,6 +12,9 @@ MAX_BODY_BYTES = 1 << 20
 #: seconds a request body may take to arrive in full: a drawing (~20 kB) takes milliseconds
 #: even on a slow phone connection, and 1 MiB at 1 Mbit/s takes 8 s
 BODY_TIMEOUT_S = 15
+#: seconds a request's headers may take to arrive (a browser sends them in one packet); a
+#: connection that trickles them a byte at a time is closed
+HEADERS_TIMEOUT_S = 10
 #: seconds an idle kept-alive connection stays open between requests
 KEEP_ALIVE_TIMEOUT_S = 5
 #: connections and requests served at once; past it new requests get 503 at once, so clients
