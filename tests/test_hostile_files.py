@@ -260,3 +260,14 @@ def test_a_batch_that_cannot_fit_in_memory_is_refused_with_its_estimate():
     with pytest.raises(ConfigError, match=estimate):
         check_batch_memory([784, 1_000_000, 10], 1_000_000, np.float32)
     check_batch_memory([784, 100, 10], 100, np.float32)  # 100 MNIST images: nothing to say
+
+
+def test_an_early_stop_is_no_divergence(tmp_path, capsys):
+    """Early stopping ends a healthy run early: exit 0, nothing said of divergence (only the
+    watcher's stop fails a run)."""
+    args = ["train", "--hidden", "16", "--epochs", "8", "--batch-size", "500", "--no-report"]
+    args += ["--no-progress", "--validation", "0.1", "--early-stopping", "1", "--lr", "0.8"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+    out, err = capsys.readouterr()
+    assert "no better validation accuracy" in out  # it did stop early
+    assert "training diverged" not in err

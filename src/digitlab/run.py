@@ -41,6 +41,8 @@ class RunResult:
     dataset: Dataset
     out_dir: Path
     accuracy: dict[str, float]
+    #: the doctor's watcher stopped the run (it diverged), not early stopping or the epochs
+    diverged: bool = False
 
     @property
     def test_accuracy(self) -> float:
@@ -169,8 +171,8 @@ def train_run(
     # Measured again rather than read from the history: after early stopping the network holds
     # the best epoch's weights, not the last epoch's. A run the watcher stopped has weights that
     # overflow: its finding says so, numpy's warnings would only repeat it.
-    quiet = history.stopped is not None
-    with np.errstate(all="ignore") if quiet else contextlib.nullcontext():
+    diverged = trainer.watcher is not None and trainer.watcher.stopped_by is not None
+    with np.errstate(all="ignore") if diverged else contextlib.nullcontext():
         accuracy = {
             "train": network.accuracy(x_train, t_train),
             "test": network.accuracy(x_test, t_test),
@@ -186,9 +188,9 @@ def train_run(
     if report:
         from digitlab.report import write_report
 
-        with np.errstate(all="ignore") if quiet else contextlib.nullcontext():
+        with np.errstate(all="ignore") if diverged else contextlib.nullcontext():
             write_report(out_dir, network=network, dataset=dataset)
-    return RunResult(network, history, dataset, out_dir, accuracy)
+    return RunResult(network, history, dataset, out_dir, accuracy, diverged)
 
 
 class SaveHistoryEachEpoch:

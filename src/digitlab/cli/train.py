@@ -359,8 +359,8 @@ def _finished(result, report: bool) -> None:
     )
     if report:
         click.echo(_("report: {path}").format(path=result.out_dir / "report.html"))
-    diverged = not all(np.all(np.isfinite(p)) for p in result.network.params.values())
-    if diverged or result.history.stopped is not None:
+    finite = all(np.all(np.isfinite(p)) for p in result.network.params.values())
+    if result.diverged or not finite:
         # a run whose weights blew up is no success, whatever was written
         click.echo(
             _(
