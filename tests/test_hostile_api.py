@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -18,15 +18,9 @@ pytest.importorskip("httpx2", reason="FastAPI's test client needs httpx2")
 from fastapi.testclient import TestClient
 
 from digitlab.web.app import create_app
+from hostile import JSON_VALUES, SETTINGS
 
 LOCAL = "http://127.0.0.1:8000"
-# derandomized: CI runs the examples a developer ran (to explore others, drop derandomize)
-SETTINGS = settings(
-    derandomize=True,
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +29,7 @@ def client(web_network, runs_dir):
 
 
 def post(client, body):
-    """POST `body` as JSON, NaN and Infinity included (Python's json writes them; a client
+    """POST `body` as JSON_VALUES, NaN and Infinity included (Python's json writes them; a client
     library would refuse to)."""
     return client.post(
         "/api/predict",
@@ -61,17 +55,8 @@ def png_data_url(width: int, height: int, seed: int) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=20,
-)
-
-
 @SETTINGS
-@given(body=JSON)
+@given(body=JSON_VALUES)
 def test_any_json_body(client, body):
     answered(post(client, body))
 

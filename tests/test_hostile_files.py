@@ -9,7 +9,7 @@ import os
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from digitlab import TwoLayerNet, modelfile
@@ -17,21 +17,7 @@ from digitlab.atomic import STALE_SECONDS, WriteError, atomic_write
 from digitlab.cli import main
 from digitlab.errors import ConfigError
 from digitlab.run import prepare_out_dir
-
-# derandomized: CI runs the examples a developer ran (to explore others, drop derandomize)
-SETTINGS = settings(
-    derandomize=True,
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
-    ),
-    max_leaves=8,
-)
+from hostile import JSON_VALUES, SETTINGS
 
 
 def a_run_folder(folder):

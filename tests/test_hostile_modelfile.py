@@ -12,18 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from digitlab import ModelFileError, TwoLayerNet, modelfile
-
-# derandomized: CI runs the examples a developer ran (to explore others, drop derandomize)
-SETTINGS = settings(
-    derandomize=True,
-    max_examples=120,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+from hostile import JSON_VALUES, SETTINGS
 
 
 @pytest.fixture(scope="module")
@@ -76,15 +69,6 @@ def test_mutated_model_files_load_or_are_refused(saved, tmp_path_factory, data):
         reference = modelfile.load(saved)
         for name, value in reference.params.items():
             np.testing.assert_array_equal(network.params[name], value)
-
-
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
-    ),
-    max_leaves=12,
-)
 
 
 @SETTINGS

@@ -10,21 +10,14 @@ import struct
 import zlib
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
 from digitlab.datasets import read_user_data
 from digitlab.errors import DataError, ImageError
 from digitlab.imaging import open_image, predict
-
-# derandomized: CI runs the examples a developer ran (to explore others, drop derandomize)
-SETTINGS = settings(
-    derandomize=True,
-    max_examples=120,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+from hostile import SETTINGS
 
 
 def npz_bytes(**arrays) -> bytes:
