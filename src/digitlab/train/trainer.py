@@ -148,42 +148,48 @@ class Trainer:
         if sizes is not None:
             check_batch_memory(sizes, rows, x_train.dtype)
         batch_buffer = np.empty((rows, *x_train.shape[1:]), dtype=x_train.dtype)
-        for epoch in range(first_epoch + 1, first_epoch + self.epochs + 1):
-            start_time = time.perf_counter()
-            order = self.rng.permutation(n)
-            losses = np.empty(steps)
-            bar = tqdm(
-                range(steps),
-                desc=f"epoch {epoch}/{first_epoch + self.epochs}",
-                disable=None if self.progress is None else not self.progress,
-                leave=False,
-                unit="batch",
-            )
-            for step in bar:
-                batch = order[step * self.batch_size : (step + 1) * self.batch_size]
-                # mode="clip" spares take the bounds-checked copy that mode="raise" makes before
-                # writing to `out`: the indices come from permutation(n), all in range
-                x_batch = np.take(
-                    x_train, batch, axis=0, out=batch_buffer[: len(batch)], mode="clip"
+        # one numpy error state for the whole loop: with a watcher, an overflow is its finding
+        # (named, with its cause) rather than numpy's warning printed before it
+        with self._quiet_if_watched():
+            for epoch in range(first_epoch + 1, first_epoch + self.epochs + 1):
+                start_time = time.perf_counter()
+                order = self.rng.permutation(n)
+                losses = np.empty(steps)
+                bar = tqdm(
+                    range(steps),
+                    desc=f"epoch {epoch}/{first_epoch + self.epochs}",
+                    disable=None if self.progress is None else not self.progress,
+                    leave=False,
+                    unit="batch",
                 )
-                if self.augment is not None:
-                    x_batch = self.augment(x_batch, self.rng)
-                if self.schedule is not None:
-                    self.optimizer.lr = self.base_lr * self.schedule(epoch - 1 + step / steps)
-                # with a watcher, an overflow is its finding (named, with its cause) rather than
-                # numpy's warning printed before it
-                with self._quiet_if_watched():
+                for step in bar:
+                    batch = order[step * self.batch_size : (step + 1) * self.batch_size]
+                    # mode="clip" spares take the bounds-checked copy that mode="raise" makes
+                    # before writing to `out`: the indices come from permutation(n), all in range
+                    x_batch = np.take(
+                        x_train, batch, axis=0, out=batch_buffer[: len(batch)], mode="clip"
+                    )
+                    if self.augment is not None:
+                        x_batch = self.augment(x_batch, self.rng)
+                    if self.schedule is not None:
+                        self.optimizer.lr = self.base_lr * self.schedule(epoch - 1 + step / steps)
                     loss, grads = step_fn(x_batch, t_train[batch])
                     self.optimizer.update(self.network.params, grads)
-                losses[step] = loss
-                call(self.callbacks, "on_step_end", self, len(history.loss) + step + 1, loss, grads)
-                if self._stop_reason is not None:
-                    losses = losses[: step + 1]
-                    break
-            bar.close()
-            history.seconds.append(time.perf_counter() - start_time)
-            history.loss.extend(losses.tolist())
-            with self._quiet_if_watched():
+                    losses[step] = loss
+                    call(
+                        self.callbacks,
+                        "on_step_end",
+                        self,
+                        len(history.loss) + step + 1,
+                        loss,
+                        grads,
+                    )
+                    if self._stop_reason is not None:
+                        losses = losses[: step + 1]
+                        break
+                bar.close()
+                history.seconds.append(time.perf_counter() - start_time)
+                history.loss.extend(losses.tolist())
                 history.epoch_loss.append(float(losses.mean()))
                 history.train_acc.append(self.network.accuracy(x_seen, t_seen))
                 if x_test is not None and t_test is not None:
@@ -191,17 +197,16 @@ class Trainer:
                 if validation is not None:
                     history.val_acc.append(self.network.accuracy(*validation))
                     history.val_loss.append(float(self.network.loss(*validation)))
-            if hasattr(self.optimizer, "lr"):
-                history.lr.append(float(self.optimizer.lr))
-            if self.log is not None:
-                self.log(self._summary(epoch, first_epoch + self.epochs))
-            with self._quiet_if_watched():
-                call(self.callbacks, "on_epoch_end", self, epoch)
-            if self._stop_reason is not None:
-                history.stopped = self._stop_reason
+                if hasattr(self.optimizer, "lr"):
+                    history.lr.append(float(self.optimizer.lr))
                 if self.log is not None:
-                    self.log(f"stopped: {self._stop_reason}")
-                break
+                    self.log(self._summary(epoch, first_epoch + self.epochs))
+                call(self.callbacks, "on_epoch_end", self, epoch)
+                if self._stop_reason is not None:
+                    history.stopped = self._stop_reason
+                    if self.log is not None:
+                        self.log(f"stopped: {self._stop_reason}")
+                    break
         call(self.callbacks, "on_train_end", self)
         return history
 
