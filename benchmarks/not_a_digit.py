@@ -1,5 +1,6 @@
 """How often `predict` refuses: real MNIST test digits (false refusals) and each kind of
-picture that holds no digit (dots, blobs, filled squares, lines, letters, noise, frames).
+picture that holds no digit (dots, blobs, filled squares, lines, letters, noise, frames), and
+each letter on its own (200 of each).
 
     python benchmarks/not_a_digit.py [--digits 10000] [--per-kind 1000]
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from digitlab import modelfile
 from digitlab.datasets import load_dataset
 from digitlab.imaging import predict
-from digitlab.imaging.non_digits import KINDS, non_digits
+from digitlab.imaging.non_digits import KINDS, LETTERS, non_digits
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,9 +45,11 @@ def main() -> None:
     network = modelfile.load_default()
     digits = load_dataset("mnist-10k").x_test[: args.digits]
     rows = {"MNIST test digits (false refusals)": refusals(network, digits)}
+    # seed 1: other pictures than the tests' (seed 7)
     for kind in KINDS:
-        # seed 1: other pictures than the tests' (seed 7)
         rows[kind] = refusals(network, non_digits(kind, args.per_kind, seed=1))
+    for name in LETTERS:
+        rows[f"letter {name}"] = refusals(network, non_digits(f"letter {name}", 200, seed=1))
 
     print(f"{'pictures':<36} {'n':>6} {'refused':>8}  most common reason")
     for name, row in rows.items():

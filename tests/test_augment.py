@@ -7,6 +7,7 @@ import pytest
 
 from digitlab import ConfigError, Trainer, TwoLayerNet
 from digitlab.datasets import Augment, augment, load_dataset, rotate_and_shift
+from digitlab.datasets.augment import warp
 from digitlab.train import SGD
 
 
@@ -35,6 +36,22 @@ def test_whole_pixel_shifts_equal_roll_with_zero_fill(digits, right, down):
     out = rotate_and_shift(digits, 0, (right, down))
     for image, result in zip(digits, out, strict=True):
         assert np.array_equal(result, shifted_with_zeros(image, right, down))
+
+
+def test_warp_by_a_constant_field_is_a_shift_and_by_zero_the_identity(digits):
+    zero = np.zeros_like(digits)
+    assert np.array_equal(warp(digits, zero, zero), digits)
+    # reading one pixel to the left and two up moves the picture one right and two down
+    moved = warp(digits, zero - 1, zero - 2)
+    for image, result in zip(digits, moved, strict=True):
+        assert np.array_equal(result, shifted_with_zeros(image, 1, 2))
+
+
+def test_warp_reads_between_pixels_bilinearly(digits):
+    half = np.full_like(digits, 0.5)
+    out = warp(digits, half, np.zeros_like(digits))
+    expected = (digits[:, :, :-1] + digits[:, :, 1:]) / 2
+    np.testing.assert_allclose(out[:, :, :-1], expected, atol=1e-6)
 
 
 def test_no_rotation_no_shift_is_the_identity(digits):

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digitlab import TwoLayerNet, modelfile
-from digitlab.atomic import STALE_SECONDS, WriteError, atomic_write
+from digitlab.atomic import STALE_SECONDS, atomic_write
 from digitlab.cli import main
-from digitlab.errors import ConfigError
+from digitlab.errors import ConfigError, WriteError
 from digitlab.run import prepare_out_dir
 from hostile import JSON_VALUES, SETTINGS
 

@@ -15,22 +15,22 @@ from digitlab.i18n import current_language, set_language
 from digitlab.imaging import predict
 from digitlab.imaging.digit_check import (
     count_pieces,
-    hole_share,
     is_straight_line,
+    largest_hole,
+    letter_score,
     not_a_digit,
     solid_share,
 )
 from digitlab.imaging.non_digits import KINDS, non_digits
 
 #: the least share of each kind of non-digit picture refused (measured on 1,000 of each: see
-#: the README); letters are the hard case: most capitals are as near to some MNIST digit as
-#: real digits are
+#: the README); letters are the hard case (an X is two crossing strokes, as an open 4 is)
 REFUSED_AT_LEAST = {
     "dot": 0.95,
     "blob": 0.9,
     "filled square": 0.95,
     "line": 0.95,
-    "letter": 0.15,
+    "letter": 0.75,
     "frame": 0.95,
     "noise": 0.75,
 }
@@ -117,12 +117,36 @@ def test_pieces_and_holes():
     frame = field()
     frame[4:24, 4:24] = 1
     frame[6:22, 6:22] = 0  # an outline 2 wide round a 16x16 hole
-    assert hole_share(frame > 0.5) == pytest.approx(16 * 16 / 400)
+    assert largest_hole(frame > 0.5) == (pytest.approx(16 * 16 / 400), 1.0)
     assert count_pieces(frame > 0.5) == 1
     dots = field()
     dots[2:26:6, 2:26:6] = 1  # 4x4 single pixels, none touching
     assert count_pieces(dots > 0.5) == 16
     assert not_a_digit(field()) is not None
+
+
+def test_a_narrow_rectangular_frame_is_refused_and_a_zero_of_its_size_is_not():
+    y, x = np.mgrid[0:28, 0:28]
+    frame = field()
+    frame[4:24, 8:20] = 1
+    frame[6:22, 10:18] = 0  # 12 wide, 20 high: the hole is 0.53 of the box, under 0.6
+    radius = ((y - 13.5) / 10) ** 2 + ((x - 13.5) / 6) ** 2
+    zero = ((radius <= 1) & (radius >= 0.65)).astype(float)  # an ellipse in the same box
+    share, rectangular = largest_hole(frame > 0.5)
+    assert share == pytest.approx(8 * 16 / (12 * 20)) and rectangular == 1.0
+    assert not_a_digit(frame) == "an empty frame, not a digit"
+    assert largest_hole(zero > 0.5) == (pytest.approx(0.53, abs=0.01), pytest.approx(0.8))
+    assert not_a_digit(zero) is None
+
+
+def test_an_x_is_refused_as_a_letter_and_real_digits_are_not():
+    x_mark = field()
+    for i in range(4, 24):  # two strokes 2 pixels wide crossing in the middle
+        x_mark[i, i - 1 : i + 1] = x_mark[i, 27 - i : 29 - i] = 1
+    assert not_a_digit(x_mark) == "more like a letter than any digit the network learned from"
+    assert letter_score(x_mark) > 0.99
+    digits = load_dataset("mnist-10k").x_test[:20] / 255
+    assert max(letter_score(digit) for digit in digits) < 0.5
 
 
 # -- the command and the web page ----------------------------------------------------------------

@@ -18,17 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from digitlab.errors import DigitlabError
+from digitlab.errors import WriteError
 from digitlab.i18n import _
 
 #: a temporary file this old is a leftover of a killed writer, not a save in progress
 STALE_SECONDS = 60.0
 #: what an OSError says when the disk (or the user's quota) is full
 FULL = (errno.ENOSPC, errno.EDQUOT)
-
-
-class WriteError(DigitlabError):
-    """A file could not be written (a full disk); the previous version is left as it was."""
 
 
 @contextmanager

@@ -25,6 +25,10 @@ class ConfigError(DigitlabError):
     """A setting (network size, learning rate, ...) is out of its valid range."""
 
 
+class WriteError(DigitlabError):
+    """A file could not be written (a full disk); the previous version is left as it was."""
+
+
 class ImageError(DigitlabError):
     """An image to read is missing, not an image, empty, blank or too large to decode safely."""
 

@@ -164,7 +164,13 @@ def read_metadata(path: str | Path) -> dict:
 
 def default_model_path() -> Path:
     """Where the model shipped with the package is (it may be absent from a source checkout)."""
-    return Path(str(resources.files("digitlab") / "models" / "default.npz"))
+    return shipped_model_path("default")
+
+
+def shipped_model_path(name: str) -> Path:
+    """Where the package's model `name` is: "default" (the digit reader, 784-128-10) or
+    "digit_or_not" (the network that refuses letters, see digitlab.imaging.digit_check)."""
+    return Path(str(resources.files("digitlab") / "models" / f"{name}.npz"))
 
 
 def load_default():

@@ -54,6 +54,20 @@ def rotate_and_shift(images: np.ndarray, degrees: ArrayLike, shifts: ArrayLike) 
     return out.astype(images.dtype, copy=False).reshape(images.shape)
 
 
+def warp(images: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Each output pixel (row, col) of image i read at (col + dx[i, row, col], row +
+    dy[i, row, col]) with bilinear interpolation, 0 from outside the image: the images bent by
+    a displacement field (an elastic distortion when the field is smooth).
+
+    images, dx, dy: (N, H, W) float; returns (N, H, W) in the images' dtype.
+    """
+    h, w = images.shape[1:]
+    rows, cols = np.mgrid[0:h, 0:w].astype(images.dtype)
+    x_in = np.clip(cols + dx, -1, w).astype(images.dtype)
+    y_in = np.clip(rows + dy, -1, h).astype(images.dtype)
+    return _bilinear(images, x_in, y_in)
+
+
 def augment(
     images: np.ndarray,
     rng: np.random.Generator,

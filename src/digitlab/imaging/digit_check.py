@@ -9,14 +9,16 @@ image is checked against what MNIST's digits look like, by measures a learner ca
   where digits are strokes 2 to 4 pixels wide;
 - pieces: the ink falls apart into many pieces (noise), where a digit is one or two strokes;
 - line: a straight stroke far from vertical (a vertical stroke is a 1);
-- frame: most of the ink's box is an enclosed hole (a rectangle drawn round nothing);
-- unlike any digit: the distance to the nearest of the 10,000 MNIST training digits that ship
-  with digitlab is larger than for almost any real digit.
+- frame: most of the ink's box is an enclosed hole, or a large hole is a rectangle (a frame
+  drawn round nothing, the border of a scan);
+- a letter: a second, small network (`models/digit_or_not.npz`, 784-256-2) trained to tell
+  MNIST's digits from typeset letters bent as handwriting bends (`tools/train_digit_check.py`)
+  says it is no digit. Shape alone cannot say it: an X is two crossing strokes, as an open 4 is.
 
-Each threshold was set on those 10,000 training digits so that each check refuses at most a
-few in a thousand of them; `benchmarks/not_a_digit.py` measures the refusals on the 10,000
-MNIST test digits (false refusals, below 1% together) and on each kind of non-digit picture
-(`digitlab.imaging.non_digits`).
+Each threshold was set on MNIST training digits so that each check refuses at most a few in a
+thousand of them; `benchmarks/not_a_digit.py` measures the refusals on the 10,000 MNIST test
+digits (false refusals, below 1% together) and on each kind of non-digit picture
+(`digitlab.imaging.non_digits`), none of which the thresholds or the second network saw.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from digitlab.datasets import load_dataset
+from digitlab import modelfile
 from digitlab.i18n import N_
 from digitlab.imaging.mnist_style import SIDE, dilate, pieces
 
@@ -45,10 +47,11 @@ MIN_LINE_ANGLE = 50.0
 #: an enclosed hole larger than this share of the ink's box is a frame (the largest hole of a
 #: training digit, a round 0: 0.58 of its box; 99.9% below 0.48)
 MAX_HOLE_SHARE = 0.6
-#: distance (root sum of squared pixel differences, pixels in [0, 1]) to the nearest MNIST
-#: training digit above which a picture is like no digit (99.7% of training digits are nearer
-#: to another training digit)
-MAX_NEAREST_DISTANCE = 7.9
+#: a hole over MIN_FRAME_HOLE_SHARE of the ink's box that fills more than
+#: MIN_RECTANGULAR of its own box is a rectangle: a frame (the holes of MNIST's training
+#: digits that large fill at most 0.88 of their own box: a 0 is round, 0.74 on average)
+MIN_FRAME_HOLE_SHARE = 0.3
+MIN_RECTANGULAR = 0.92
 
 
 def not_a_digit(image: np.ndarray) -> str | None:
@@ -64,10 +67,11 @@ def not_a_digit(image: np.ndarray) -> str | None:
         return N_("scattered pieces of ink (noise?), not strokes")
     if is_straight_line(image):
         return N_("a straight line, not a digit")
-    if hole_share(ink) > MAX_HOLE_SHARE:
+    share, rectangular = largest_hole(ink)
+    if share > MAX_HOLE_SHARE or (share > MIN_FRAME_HOLE_SHARE and rectangular > MIN_RECTANGULAR):
         return N_("an empty frame, not a digit")
-    if nearest_digit_distance(image) > MAX_NEAREST_DISTANCE:
-        return N_("unlike any digit that the network learned from")
+    if letter_score(image) > _digit_or_not().metadata["threshold"]:
+        return N_("more like a letter than any digit the network learned from")
     return None
 
 
@@ -100,39 +104,39 @@ def is_straight_line(image: np.ndarray) -> bool:
     return bool(width_ratio < MAX_LINE_WIDTH_RATIO and degrees_from_vertical > MIN_LINE_ANGLE)
 
 
-def hole_share(ink: np.ndarray) -> float:
-    """The largest enclosed hole (background not connected to the image's edge) as a share of
-    the ink's bounding box; 0 when there is none. ink: (h, w) bool."""
+def largest_hole(ink: np.ndarray) -> tuple[float, float]:
+    """The largest enclosed hole (background not connected to the image's edge) of ink (h, w)
+    bool: its area as a share of the ink's bounding box, and as a share of its own bounding
+    box (1 for a rectangle, about 0.79 for an ellipse); (0, 0) when there is none."""
     runs, labels = pieces(~ink)
     if labels.size == 0:
-        return 0.0
+        return 0.0, 0.0
     count = int(labels.max()) + 1
     on_edge = (runs.row == 0) | (runs.row == ink.shape[0] - 1) | (runs.start == 0)
     on_edge |= runs.end == ink.shape[1]
     touches_edge = np.zeros(count, bool)
     np.logical_or.at(touches_edge, labels, on_edge)
-    size = np.bincount(labels, weights=runs.end - runs.start, minlength=count)
     if touches_edge.all():
-        return 0.0
+        return 0.0, 0.0
+    size = np.bincount(labels, weights=runs.end - runs.start, minlength=count)
+    hole = int(np.argmax(np.where(touches_edge, -1, size)))
+    mine = labels == hole
+    hole_box = (np.ptp(runs.row[mine]) + 1) * (runs.end[mine].max() - runs.start[mine].min())
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     box = (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1)
-    return float(size[~touches_edge].max() / box)
+    return float(size[hole] / box), float(size[hole] / hole_box)
 
 
-def nearest_digit_distance(image: np.ndarray) -> float:
-    """Euclidean distance from `image` (28, 28) to the nearest of MNIST's training digits."""
-    references, squared_norms = _training_digits()
-    x = image.reshape(SIDE * SIDE).astype(np.float32)
-    # |x - r|² = |x|² + |r|² - 2 x·r for all 10,000 r at once; rounding can make it slightly
-    # negative for a near-copy, hence the floor at 0.
-    squared = float(x @ x) + squared_norms - 2 * (references @ x)
-    return float(np.sqrt(max(float(squared.min()), 0.0)))
+def letter_score(image: np.ndarray) -> float:
+    """How sure the digit-or-not network is that `image` (28, 28) in [0, 1] holds no digit
+    (a letter): its probability of "not a digit", in [0, 1]."""
+    network = _digit_or_not()
+    x = image.reshape(1, SIDE * SIDE).astype(network.dtype)
+    return float(network.predict(x)[0, 1])
 
 
 @lru_cache(maxsize=1)
-def _training_digits() -> tuple[np.ndarray, np.ndarray]:
-    """MNIST's training digits that ship with digitlab as (10000, 784) float32 in [0, 1], and
-    their squared norms (10000,); read once per process (about 30 MB)."""
-    images = load_dataset("mnist-10k").x_train
-    references = images.reshape(len(images), SIDE * SIDE).astype(np.float32) / 255
-    return references, np.einsum("ij,ij->i", references, references)
+def _digit_or_not():
+    """The digit-or-not network that ships with digitlab, loaded once per process; its
+    metadata's `threshold` is the score above which a picture is refused."""
+    return modelfile.load(modelfile.shipped_model_path("digit_or_not"))

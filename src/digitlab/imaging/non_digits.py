@@ -67,9 +67,10 @@ def line(draw: ImageDraw.ImageDraw, rng: np.random.Generator) -> None:
     draw.line((x - dx, y - dy, x + dx, y + dy), fill=255, width=int(rng.integers(3, 12)))
 
 
-def letter(draw: ImageDraw.ImageDraw, rng: np.random.Generator) -> None:
-    """A capital letter written in strokes, each corner moved a little as a hand would."""
-    strokes = LETTERS[str(rng.choice(list(LETTERS)))]
+def letter(draw: ImageDraw.ImageDraw, rng: np.random.Generator, name: str | None = None) -> None:
+    """A capital letter written in strokes (`name`, or one of LETTERS at random), each corner
+    moved a little as a hand would."""
+    strokes = LETTERS[name or str(rng.choice(list(LETTERS)))]
     width, height = rng.uniform(40, 75), rng.uniform(55, 85)
     left, top = rng.uniform(10, SIZE - width - 10), rng.uniform(10, SIZE - height - 10)
     pen = int(rng.integers(4, 12))
@@ -110,13 +111,16 @@ KINDS = (*DRAWN, "noise")
 
 
 def non_digit(kind: str, rng: np.random.Generator) -> np.ndarray:
-    """One picture of `kind` (one of KINDS): (SIZE, SIZE) uint8, light on dark or dark on light
-    at random."""
+    """One picture of `kind` (one of KINDS, or "letter X" for one letter of LETTERS):
+    (SIZE, SIZE) uint8, light on dark or dark on light at random."""
     if kind == "noise":
         ink = noise(rng)
     else:
         canvas = Image.new("L", (SIZE, SIZE), 0)
-        DRAWN[kind](ImageDraw.Draw(canvas), rng)
+        if kind.startswith("letter "):
+            letter(ImageDraw.Draw(canvas), rng, kind.removeprefix("letter "))
+        else:
+            DRAWN[kind](ImageDraw.Draw(canvas), rng)
         ink = np.asarray(canvas, dtype=np.float64) / 255
     picture = ink if rng.random() < 0.5 else 1 - ink
     return np.round(255 * picture).astype(np.uint8)
