@@ -263,7 +263,7 @@ def test_train_help_groups_its_options_in_english_and_chinese(capsys):
     assert main(["train", "--help"]) == 0
     english = capsys.readouterr().out
     assert "Optimizer:" in english and "Learning-rate schedule:" in english
-    assert "--early-stopping PATIENCE" in english and "[default: 256]" in english
+    assert "--early-stopping PATIENCE" in english and "[default: mlp 256, simple-conv" in english
     # a fresh process: help texts are translated when the commands are first imported
     chinese = subprocess.run(
         [sys.executable, "-m", "digitlab", "--lang", "zh", "train", "--help"],

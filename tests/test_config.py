@@ -17,7 +17,7 @@ from digitlab.config import (
 )
 from digitlab.datasets import Augment
 from digitlab.errors import ConfigError
-from digitlab.nn import MLP, TwoLayerNet
+from digitlab.nn import MLP, DeepConvNet, SimpleConvNet, TwoLayerNet
 from digitlab.train import SGD, AdamW, Cosine, EarlyStopping, Nesterov, StepDecay, Warmup
 
 
@@ -104,7 +104,7 @@ def test_options_override_the_config_file(tmp_path):
         ('{"lr": 0.1,}', ["is not valid JSON", "line 1, column 12"]),
         ("[1, 2]", ["must hold one JSON object", "list"]),
         ('{"batch-size": 10}', ["unknown setting 'batch-size': did you mean 'batch_size'?"]),
-        ('{"colour": 1}', ["unknown setting 'colour'", "the settings are data, hidden"]),
+        ('{"colour": 1}', ["unknown setting 'colour'", "the settings are data, net, hidden"]),
         ('{"lr": "0.1"}', ["bad setting", "lr='0.1' must be a positive number"]),
         ('{"hidden": [0]}', ["hidden=[0] must list the sizes"]),
         ('{"batchnorm": "yes"}', ["batchnorm='yes' must be true or false"]),
@@ -160,3 +160,44 @@ def test_the_printed_command_line_gives_back_the_config():
     settings = {k: v for k, v in ctx.params.items() if k in TrainConfig.__dataclass_fields__}
     assert config_from_options(None, settings) == config
     assert command_line(TrainConfig()) == "digitlab train"
+
+
+def test_a_conv_net_takes_the_books_defaults_and_builds_the_books_class():
+    simple, deep = TrainConfig(net="simple-conv"), TrainConfig(net="deep-conv")
+    assert (simple.hidden, simple.dropout) == ((100,), 0.0)
+    assert (deep.hidden, deep.dropout) == ((50,), 0.5)
+    net = build_network(simple, 784, 10)
+    assert isinstance(net, SimpleConvNet) and net.params["W2"].shape == (30 * 12 * 12, 100)
+    deep_net = build_network(deep.changed(hidden=(20,), dropout=0.3), 784, 10)
+    assert isinstance(deep_net, DeepConvNet)
+    assert deep_net.params["W7"].shape == (1024, 20) and deep_net.dropout == 0.3
+    # a switch of network brings that network's defaults, unless given
+    assert TrainConfig().changed(net="simple-conv").hidden == (100,)
+    assert TrainConfig().changed(net="deep-conv", hidden=(64,)).hidden == (64,)
+    assert simple.changed(net="mlp").hidden == (256,)
+    config = TrainConfig(net="simple-conv", hidden=(32,), optimizer="adam")
+    command = command_line(config)
+    assert command == "digitlab train --net simple-conv --hidden 32 --optimizer adam"
+    ctx = train.make_context("train", shlex.split(command)[2:])
+    settings = {k: v for k, v in ctx.params.items() if k in TrainConfig.__dataclass_fields__}
+    assert config_from_options(None, settings) == config
+
+
+@pytest.mark.parametrize(
+    ("settings", "phrase"),
+    [
+        ({"net": "simple-conv", "hidden": (100, 50)}, "one fully connected hidden layer"),
+        ({"net": "deep-conv", "activation": "sigmoid"}, "--activation is a setting of --net mlp"),
+        ({"net": "simple-conv", "batchnorm": True}, "--batchnorm is a setting of --net mlp"),
+        ({"net": "simple-conv", "dropout": 0.2}, "--dropout is a setting of --net mlp"),
+        ({"net": "conv"}, "--net 'conv' is not known; choose one of mlp, simple-conv"),
+    ],
+)
+def test_what_the_books_conv_nets_do_not_have_is_refused(settings, phrase):
+    with pytest.raises(ConfigError, match=phrase):
+        TrainConfig(**settings)
+
+
+def test_a_conv_net_needs_square_images():
+    with pytest.raises(ConfigError, match="reads square images, but the data's images have 60"):
+        build_network(TrainConfig(net="simple-conv"), 60, 10)

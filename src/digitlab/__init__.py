@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from digitlab.errors import ConfigError, DataError, DigitlabError, ImageError, ModelFileError
 from digitlab.imaging import predict
 from digitlab.modelfile import load, save
-from digitlab.nn import MLP, TwoLayerNet
+from digitlab.nn import MLP, ConvNet, DeepConvNet, SimpleConvNet, TwoLayerNet
 from digitlab.train import SGD, History, Trainer
 
 try:
@@ -22,11 +22,14 @@ __all__ = [
     "MLP",
     "SGD",
     "ConfigError",
+    "ConvNet",
     "DataError",
+    "DeepConvNet",
     "DigitlabError",
     "History",
     "ImageError",
     "ModelFileError",
+    "SimpleConvNet",
     "Trainer",
     "TwoLayerNet",
     "__version__",

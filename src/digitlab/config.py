@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import shlex
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -28,7 +29,8 @@ from digitlab._validate import number, whole
 from digitlab.datasets import Augment, train_validation_split
 from digitlab.errors import ConfigError
 from digitlab.i18n import _
-from digitlab.nn import MLP, TwoLayerNet
+from digitlab.nn import MLP, DeepConvNet, SimpleConvNet, TwoLayerNet
+from digitlab.nn.base import Network
 from digitlab.nn.layers import ACTIVATIONS
 from digitlab.train import (
     SGD,
@@ -67,6 +69,12 @@ DEFAULT_LR = {
     "adamw": 0.001,
 }
 SCHEDULES = ("constant", "step", "cosine")
+#: the networks a run can train: the book's MLPs, its chapter 7 and chapter 8 conv nets
+NETS = ("mlp", "simple-conv", "deep-conv")
+#: each network's hidden layers and dropout when none are given: the book's (SimpleConvNet's
+#: 100 units, DeepConvNet's 50 and its dropout of 0.5), and 256 units for the MLP
+DEFAULT_HIDDEN = {"mlp": (256,), "simple-conv": (100,), "deep-conv": (50,)}
+DEFAULT_DROPOUT = {"mlp": 0.0, "simple-conv": 0.0, "deep-conv": 0.5}
 WEIGHT_INITS = ("auto", "he", "xavier")
 DTYPES = ("float32", "float64")
 
@@ -88,10 +96,13 @@ DEPENDENT = {
 class TrainConfig:
     """Every setting of a run; the defaults reach about 96% on mnist-10k in seconds.
 
-    Network: `hidden` sizes of the hidden layers ((256,) is the book's two-layer net; (512,
-    256) two hidden layers), `activation` ("relu", "sigmoid", "tanh", "leaky_relu"),
-    `weight_init` ("auto": He for ReLU, Xavier for sigmoid and tanh; "he"; "xavier"; or a std
-    such as 0.01), `batchnorm`, `dropout` (probability of dropping a hidden unit).
+    Network: `net` ("mlp"; "simple-conv", the book's SimpleConvNet; "deep-conv", its
+    DeepConvNet), `hidden` sizes of the hidden layers ((256,) is the book's two-layer net; (512,
+    256) two hidden layers; the one fully connected hidden layer of a conv net; None: the
+    net's default, DEFAULT_HIDDEN), `activation` ("relu", "sigmoid", "tanh", "leaky_relu"; a
+    conv net's is ReLU), `weight_init` ("auto": He for ReLU, Xavier for sigmoid and tanh; "he";
+    "xavier"; or a std such as 0.01), `batchnorm` (MLP), `dropout` (probability of dropping a
+    hidden unit; None: the net's default, 0.5 for deep-conv as in the book, else 0).
 
     Optimizer: `optimizer` (a key of OPTIMIZERS), `lr` (None: DEFAULT_LR), `momentum`,
     `beta1`, `beta2` (None: the optimizer's default), `weight_decay` (L2 strength; None: 0, or
@@ -107,11 +118,12 @@ class TrainConfig:
     """
 
     data: str = "mnist-10k"
-    hidden: tuple[int, ...] = (256,)
+    net: str = "mlp"
+    hidden: tuple[int, ...] | None = None
     activation: str = "relu"
     weight_init: str | float = "auto"
     batchnorm: bool = False
-    dropout: float = 0.0
+    dropout: float | None = None
     optimizer: str = "sgd"
     lr: float | None = None
     momentum: float | None = None
@@ -155,6 +167,8 @@ class TrainConfig:
             and choice in changes
             and changes[choice] != getattr(self, choice)
         }
+        if changes.get("net", self.net) != self.net:  # the other net's defaults
+            reset.update({name: None for name in ("hidden", "dropout") if name not in changes})
         return replace(self, **{**reset, **changes})
 
     def to_dict(self) -> dict:
@@ -162,8 +176,10 @@ class TrainConfig:
         return {**asdict(self), "hidden": list(self.hidden)}
 
     def is_two_layer_net(self) -> bool:
-        """The book's case: one hidden layer, no BatchNorm, no dropout."""
-        return len(self.hidden) == 1 and not self.batchnorm and not self.dropout
+        """The book's case: an MLP with one hidden layer, no BatchNorm, no dropout."""
+        return (
+            self.net == "mlp" and len(self.hidden) == 1 and not self.batchnorm and not self.dropout
+        )
 
 
 #: the largest config file read (a run's config.json is under 1 KB)
@@ -242,7 +258,7 @@ def load_config(path: str | Path) -> TrainConfig:
 def command_line(config: TrainConfig) -> str:
     """The `digitlab train` command that trains `config`: the options that differ from the
     defaults of its choices, in the order of the config's fields."""
-    choices = ("optimizer", "schedule", "augment", "epochs")
+    choices = ("net", "optimizer", "schedule", "augment", "epochs")
     defaults = TrainConfig()
     # the defaults of the settings that belong to the choices made
     reference = TrainConfig(**{name: getattr(config, name) for name in choices})
@@ -264,15 +280,25 @@ def command_line(config: TrainConfig) -> str:
 # -- from settings to objects ------------------------------------------------------------------
 
 
-def build_network(config: TrainConfig, input_size: int, output_size: int) -> MLP:
-    """The network `config` describes: the book's TwoLayerNet for one hidden layer without
-    BatchNorm or dropout (the name a learner knows), else an MLP."""
-    common = {
-        "weight_init_std": config.weight_init,
-        "activation": config.activation,
-        "seed": config.seed,
-        "dtype": config.dtype,
-    }
+def build_network(config: TrainConfig, input_size: int, output_size: int) -> Network:
+    """The network `config` describes: the book's SimpleConvNet or DeepConvNet for square
+    images of `input_size` pixels; for an MLP, the book's TwoLayerNet for one hidden layer
+    without BatchNorm or dropout (the name a learner knows), else an MLP."""
+    common = {"weight_init_std": config.weight_init, "seed": config.seed, "dtype": config.dtype}
+    if config.net != "mlp":
+        side = math.isqrt(input_size)
+        if side * side != input_size:
+            raise ConfigError(
+                _(
+                    "--net {net} reads square images, but the data's images have {pixels} "
+                    "pixels; use --net mlp."
+                ).format(net=config.net, pixels=input_size)
+            )
+        shape = (1, side, side)
+        if config.net == "simple-conv":
+            return SimpleConvNet(shape, None, config.hidden[0], output_size, **common)
+        return DeepConvNet(shape, config.hidden[0], output_size, config.dropout, **common)
+    common["activation"] = config.activation
     if config.is_two_layer_net():
         return TwoLayerNet(input_size, config.hidden[0], output_size, **common)
     return MLP(
@@ -352,6 +378,7 @@ def _check_types(c: dict) -> dict:
     """Each setting alone: its type and range. Returns the values in their canonical form."""
     out = {}
     for name, choices in (
+        ("net", NETS),
         ("activation", tuple(ACTIVATIONS)),
         ("optimizer", tuple(OPTIMIZERS)),
         ("schedule", SCHEDULES),
@@ -369,14 +396,18 @@ def _check_types(c: dict) -> dict:
                 value=c["data"]
             )
         )
-    out["hidden"] = _hidden_sizes(c["hidden"])
+    if c["hidden"] is not None:
+        out["hidden"] = _hidden_sizes(c["hidden"])
     out["weight_init"] = _weight_init(c["weight_init"])
     for name in ("batchnorm", "augment"):
         if not isinstance(c[name], bool):
             raise ConfigError(
                 _("{name}={value!r} must be true or false.").format(name=name, value=c[name])
             )
-    out["dropout"] = number("dropout", c["dropout"], low=0, high=1, high_open=True, example="0.2")
+    if c["dropout"] is not None:
+        out["dropout"] = number(
+            "dropout", c["dropout"], low=0, high=1, high_open=True, example="0.2"
+        )
     out["warmup"] = number("warmup", c["warmup"], low=0, example="1 (epoch)")
     out["validation"] = number(
         "validation", c["validation"], low=0, high=1, high_open=True, example="0.1"
@@ -443,6 +474,10 @@ def _resolve_dependent(c: dict) -> dict:
             raise ConfigError(_misplaced(name, choice, values))
         if c[name] is None and applies:
             out[name] = default
+    if c["hidden"] is None:
+        out["hidden"] = DEFAULT_HIDDEN[c["net"]]
+    if c["dropout"] is None:
+        out["dropout"] = DEFAULT_DROPOUT[c["net"]]
     if c["lr"] is None:
         out["lr"] = DEFAULT_LR[c["optimizer"]]
     if c["schedule"] == "step" and c["step_every"] is None:
@@ -450,6 +485,29 @@ def _resolve_dependent(c: dict) -> dict:
     if c["weight_decay"] is None:
         out["weight_decay"] = 0.01 if c["optimizer"] == "adamw" else 0.0
     return out
+
+
+def _check_conv_net(c: dict) -> None:
+    """The book's conv nets have one fully connected hidden layer and ReLU; SimpleConvNet has
+    no dropout; neither has BatchNorm."""
+    net = c["net"]
+    if len(c["hidden"]) != 1:
+        raise ConfigError(
+            _(
+                "--net {net} has one fully connected hidden layer, but --hidden gives {count}; "
+                "give one size, e.g. --hidden {default}."
+            ).format(net=net, count=len(c["hidden"]), default=DEFAULT_HIDDEN[net][0])
+        )
+    book = {"activation": "relu", "batchnorm": False}
+    if net == "simple-conv":
+        book["dropout"] = 0.0  # DeepConvNet's dropout is the book's, and may be changed
+    for setting, allowed in book.items():
+        if c[setting] != allowed:
+            raise ConfigError(
+                _(
+                    "{option} is a setting of --net mlp; --net {net} is the book's, without it."
+                ).format(option=_option(setting), net=net)
+            )
 
 
 def _misplaced(name: str, choice: str, values: tuple) -> str:
@@ -464,6 +522,8 @@ def _misplaced(name: str, choice: str, values: tuple) -> str:
 
 
 def _check_combinations(c: dict) -> None:
+    if c["net"] != "mlp":
+        _check_conv_net(c)
     if c["early_stopping"] and not c["validation"]:
         raise ConfigError(
             _(

@@ -39,7 +39,7 @@ import numpy as np
 from digitlab.atomic import atomic_write, remove_stale
 from digitlab.errors import ModelFileError
 from digitlab.i18n import _
-from digitlab.nn.network import network_from_config
+from digitlab.nn.build import network_from_config
 
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 2
@@ -635,7 +635,7 @@ def _network(path: Path, meta: dict, arrays: dict[str, np.ndarray], network):
     if state:
         network.load_state(state)
     classes = meta.get("classes")
-    outputs = network.sizes[-1]
+    outputs = network.output_size
     if classes is not None and (
         not isinstance(classes, list) or not all(isinstance(c, (str, int)) for c in classes)
     ):
@@ -652,7 +652,7 @@ def _network(path: Path, meta: dict, arrays: dict[str, np.ndarray], network):
                 "{outputs} outputs; the file was altered."
             ).format(file=path.name, count=len(classes), outputs=outputs)
         )
-    _check_normalization(path, meta.get("normalization"), network.sizes[0])
+    _check_normalization(path, meta.get("normalization"), network.input_size)
     for name, value in network.params.items():
         if not np.all(np.isfinite(value)):
             raise ModelFileError(

@@ -17,7 +17,11 @@ import click
 import numpy as np
 
 from digitlab.cli.options import Sizes, activation_option, data_option, seed_option
+from digitlab.config import DEFAULT_HIDDEN, NETS
 from digitlab.i18n import _
+
+#: the hidden layer of the MLP checked by default (the book's gradient_check uses 100 units)
+OWN_HIDDEN = {"mlp": 100}
 
 #: the width of a layer's input where neither --layer-input nor the layer's W tells it: the
 #: pixels of an MNIST image, what the book's first Affine layer takes
@@ -67,11 +71,24 @@ def _target(ctx, param, value: str | None) -> tuple[str, str] | None:
 @click.argument("target", metavar="[MODULE:FACTORY|PROGRAM.py]", required=False, callback=_target)
 @click.argument("args", metavar="[-- ARGS...]", nargs=-1, type=click.UNPROCESSED)
 @click.option(
+    "--net",
+    type=click.Choice(NETS),
+    default="mlp",
+    show_default=True,
+    help=_(
+        "Without a target, the network to check: the two-layer mlp, or the book's conv nets "
+        "simple-conv and deep-conv."
+    ),
+)
+@click.option(
     "--hidden",
     type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help=_("Units in the hidden layer."),
+    default=None,
+    help=_("Units in the (fully connected) hidden layer  [default: {defaults}]").format(
+        defaults=", ".join(
+            f"{net} {OWN_HIDDEN.get(net, sizes[0])}" for net, sizes in DEFAULT_HIDDEN.items()
+        )
+    ),
 )
 @activation_option()
 @click.option(
@@ -103,7 +120,9 @@ def _target(ctx, param, value: str | None) -> tuple[str, str] | None:
 )
 @data_option()
 @seed_option(_("Seed of the initial weights and of the images drawn."))
-def gradcheck(target, args, hidden, activation, samples, labels, layer_input, data, seed) -> None:
+def gradcheck(
+    target, args, net, hidden, activation, samples, labels, layer_input, data, seed
+) -> None:
     from digitlab.cli import EXIT_ERROR
 
     start = time.perf_counter()
@@ -112,7 +131,7 @@ def gradcheck(target, args, hidden, activation, samples, labels, layer_input, da
             _("{args}: arguments are passed to a PROGRAM.py only.").format(args=" ".join(args))
         )
     if target is None:
-        result = _own_network(hidden, activation, samples, data, seed)
+        result = _own_network(net, hidden, activation, samples, data, seed)
     elif not target[1]:
         result = _program(target[0], args, seed)
     else:
@@ -152,15 +171,17 @@ def _images(data: str, samples: int, seed: int):
     return x, dataset.t_train[chosen].astype(np.intp), len(dataset.classes)
 
 
-def _own_network(hidden: int, activation: str, samples: int, data: str, seed: int):
+def _own_network(net: str, hidden: int | None, activation: str, samples: int, data: str, seed: int):
+    """The check of digitlab's own network `net` (float64, He's initial weights) on SAMPLES
+    training images: every weight of an MLP, a random sample of each conv net tensor's."""
+    from digitlab.config import TrainConfig, build_network
     from digitlab.gradients import check
-    from digitlab.nn import TwoLayerNet
 
     x, t, classes = _images(data, samples, seed)
-    network = TwoLayerNet(
-        x.shape[1], hidden, classes, weight_init_std="auto", activation=activation, seed=seed
-    )
-    return check(network, x, t)
+    hidden = hidden or OWN_HIDDEN.get(net, DEFAULT_HIDDEN[net][0])
+    settings = {"activation": activation} if net == "mlp" else {}
+    config = TrainConfig(net=net, hidden=(hidden,), dtype="float64", seed=seed, **settings)
+    return check(build_network(config, x.shape[1], classes), x, t)
 
 
 def _learner_code(

@@ -22,7 +22,17 @@ from digitlab.cli.options import (
     progress_option,
     seed_option,
 )
-from digitlab.config import DEFAULT_LR, DEPENDENT, DTYPES, OPTIMIZERS, SCHEDULES, TrainConfig
+from digitlab.config import (
+    DEFAULT_DROPOUT,
+    DEFAULT_HIDDEN,
+    DEFAULT_LR,
+    DEPENDENT,
+    DTYPES,
+    NETS,
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainConfig,
+)
 from digitlab.i18n import _
 
 _DEFAULTS = TrainConfig()
@@ -53,7 +63,7 @@ def _number_or_name(value: str | None) -> float | str | None:
 
 
 SECTIONS = {
-    _("Network"): ("hidden", "activation", "weight_init", "batchnorm", "dropout"),
+    _("Network"): ("net", "hidden", "activation", "weight_init", "batchnorm", "dropout"),
     _("Optimizer"): ("optimizer", "lr", "momentum", "beta1", "beta2", "weight_decay"),
     _("Learning-rate schedule"): ("schedule", "step_every", "step_gamma", "warmup"),
     _("Data"): ("data", "augment", "shift", "rotation", "validation", "early_stopping"),
@@ -73,14 +83,27 @@ SECTIONS = {
     ),
 )
 @click.option(
+    "--net",
+    type=click.Choice(NETS),
+    default=None,
+    help=_with_default(
+        _(
+            "The network: mlp (fully connected: --hidden, --activation, --batchnorm), "
+            "simple-conv (the book's SimpleConvNet, chapter 7) or deep-conv (its DeepConvNet, "
+            "chapter 8)."
+        ),
+        "net",
+    ),
+)
+@click.option(
     "--hidden",
     type=Sizes(),
     multiple=True,
     callback=flatten_sizes,
-    help=_with_default(
-        _("Sizes of the hidden layers: 256 for one, 512,256 (or --hidden 512 --hidden 256)."),
-        "hidden",
-    ),
+    help=_(
+        "Sizes of the hidden layers: 256 for one, 512,256 (or --hidden 512 --hidden 256); a "
+        "conv net's one fully connected layer  [default: {defaults}]"
+    ).format(defaults=", ".join(f"{net} {sizes[0]}" for net, sizes in DEFAULT_HIDDEN.items())),
 )
 @activation_option(default=None)
 @click.option(
@@ -105,7 +128,9 @@ SECTIONS = {
     "--dropout",
     type=_UNIT,
     default=None,
-    help=_with_default(_("Probability of dropping each hidden unit while training."), "dropout"),
+    help=_("Probability of dropping each hidden unit while training  [default: {defaults}]").format(
+        defaults=", ".join(f"{net} {p:g}" for net, p in DEFAULT_DROPOUT.items())
+    ),
 )
 @click.option(
     "--optimizer",

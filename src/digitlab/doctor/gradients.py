@@ -34,7 +34,7 @@ from digitlab.gradients import check, sampled_numerical_gradient
 from digitlab.gradients.check import SAMPLED_H
 from digitlab.gradients.keys import align_gradients
 from digitlab.gradients.numerical import central_difference
-from digitlab.nn.network import MLP
+from digitlab.nn.base import Network
 
 #: below this loss there is nothing left to learn on the batch, and a tiny gradient is right
 NOTHING_TO_LEARN_BELOW = 1e-3
@@ -218,7 +218,7 @@ def _guarded_samples(ctx: Context) -> int:
 def _check(ctx: Context, names: list[str], seed: int, h: float | None = None):
     """digitlab.gradients.check on the tensors `names`, or None if the learner's loss raised."""
     network = ctx.network
-    if isinstance(network, MLP) and network.dtype != np.float64:
+    if isinstance(network, Network) and network.dtype != np.float64:
         network = network.astype(np.float64)  # so float32 rounding does not hide a mistake
         grads = network.gradient(ctx.x, ctx.t)
     else:

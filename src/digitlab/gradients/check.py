@@ -23,7 +23,7 @@ from digitlab.gradients.fast import finite_differences, frozen, supports_fast_pa
 from digitlab.gradients.keys import align_gradients
 from digitlab.gradients.numerical import sampled_numerical_gradient
 from digitlab.i18n import N_, current_language, translate
-from digitlab.nn.network import MLP
+from digitlab.nn.base import Network
 
 #: relative error below which a gradient is correct: CS231n's "usually okay", which also
 #: allows for the 1e-7 that learners add inside log(y + 1e-7)
@@ -247,7 +247,7 @@ def check(
     statistics, dropout generators); any other network's parameters are perturbed in place and
     always restored. lang: the language of the result's table (None: the current language).
     """
-    if isinstance(network, MLP) and network.dtype != np.float64:
+    if isinstance(network, Network) and network.dtype != np.float64:
         network = network.astype(np.float64)  # a float32 gradient would not tell right from wrong
     fast = coordinates is None and supports_fast_path(network)
     if h is None:

@@ -34,8 +34,8 @@ from contextlib import AbstractContextManager, nullcontext
 import numpy as np
 
 from digitlab.gradients.numerical import DEFAULT_H, numerical_gradient
+from digitlab.nn.base import Network
 from digitlab.nn.layers import Affine, SoftmaxWithLoss
-from digitlab.nn.network import MLP
 
 #: elements of the largest temporary array per chunk of events (float64: 8 bytes each)
 CHUNK_ELEMENTS = 1 << 20
@@ -47,14 +47,14 @@ def training_loss(network, x: np.ndarray, t: np.ndarray) -> Callable[[], float]:
     A digitlab network's training-mode loss (call it inside `frozen(network)` to keep Dropout's
     masks fixed); any other network's `loss(x, t)`.
     """
-    if isinstance(network, MLP):
+    if isinstance(network, Network):
         return lambda: network.loss(x, t, train=True)
     return lambda: network.loss(x, t)
 
 
 def frozen(network) -> AbstractContextManager:
     """`network.frozen()` for a digitlab network (repeatable training passes), else nothing."""
-    return network.frozen() if isinstance(network, MLP) else nullcontext()
+    return network.frozen() if isinstance(network, Network) else nullcontext()
 
 
 def supports_fast_path(network) -> bool:

@@ -102,7 +102,7 @@ def classify(network, pixels: np.ndarray) -> np.ndarray:
 
 def class_names(network) -> list[str]:
     classes = getattr(network, "metadata", {}).get("classes")
-    outputs = network.sizes[-1] if hasattr(network, "sizes") else 10
+    outputs = getattr(network, "output_size", 10)
     return [str(c) for c in classes] if classes else [str(i) for i in range(outputs)]
 
 
@@ -116,7 +116,7 @@ def resolve_model(model):
         network = load(Path(model))
     else:
         network = model
-    inputs = getattr(network, "sizes", [SIDE * SIDE])[0]
+    inputs = getattr(network, "input_size", SIDE * SIDE)
     if inputs != SIDE * SIDE:
         raise ModelFileError(
             _(

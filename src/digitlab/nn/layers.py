@@ -15,7 +15,7 @@ parameters, as a gradient check needs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 
@@ -34,6 +34,8 @@ class Layer:
     elementwise: Callable[[np.ndarray], np.ndarray] | None = None
     #: True inside `frozen()`
     is_frozen: bool = False
+    #: the book's name for layers of this kind, numbered in a network: "Affine" -> "Affine1"
+    book_name: str = ""
 
     def __init__(self) -> None:
         self.grads: dict[str, np.ndarray] = {}
@@ -66,13 +68,18 @@ class Layer:
 
 
 class Affine(Layer):
-    """y = x @ W + b. x: (N, D_in) -> (N, D_out); W: (D_in, D_out), b: (D_out,)."""
+    """y = x @ W + b. x: (N, D_in) -> (N, D_out); W: (D_in, D_out), b: (D_out,).
+
+    As in the book, an input of more dimensions (N, C, H, W) is flattened to (N, C*H*W) first,
+    and its gradient given back in the input's shape.
+    """
 
     def __init__(self, params: dict[str, np.ndarray], weight: str, bias: str) -> None:
         super().__init__()
         self.params = params
         self.param_names = (weight, bias)
         self.x: np.ndarray | None = None
+        self.x_shape: tuple[int, ...] | None = None
 
     @property
     def W(self) -> np.ndarray:
@@ -83,6 +90,10 @@ class Affine(Layer):
         return self.params[self.param_names[1]]
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        self.x_shape = x.shape
+        if x.ndim != 2:
+            # contiguous rows: a strided view would send the product past BLAS, 100x slower
+            x = np.ascontiguousarray(x.reshape(len(x), -1))
         self.x = x
         out = x @ self.W
         out += self.b
@@ -92,7 +103,7 @@ class Affine(Layer):
         weight, bias = self.param_names
         self.grads[weight] = self.x.T @ dout
         self.grads[bias] = dout.sum(axis=0)
-        return dout @ self.W.T if input_grad else None
+        return (dout @ self.W.T).reshape(self.x_shape) if input_grad else None
 
     def __repr__(self) -> str:
         d_in, d_out = self.W.shape
@@ -119,6 +130,8 @@ class Sigmoid(Layer):
 
 class ReLU(Layer):
     """max(0, x) elementwise; the gradient passes where x > 0."""
+
+    book_name = "Relu"
 
     elementwise = staticmethod(relu)
 
@@ -158,6 +171,8 @@ class LeakyReLU(Layer):
 
     forward caches the local slope (1 or negative_slope, in x's dtype); backward multiplies by it.
     """
+
+    book_name = "LeakyRelu"
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
@@ -234,7 +249,9 @@ class BatchNorm(Layer):
     In evaluation, the running statistics stand in for the batch's, so a prediction does not
     depend on the other samples in its batch.
 
-    x: (N, D) -> (N, D). gamma, beta: (D,) parameters in the shared params dict; the running
+    x: (N, D) -> (N, D), or images (N, C, H, W) normalized per channel over the batch and
+    every pixel (D = C; as PyTorch's BatchNorm2d). gamma, beta: (D,) parameters in the shared
+    params dict; the running
     mean and variance: (D,) arrays in `self.state`, starting at 0 and 1 so that an untrained
     network's evaluation pass is the identity transform, not a division by sqrt(eps).
     """
@@ -266,6 +283,10 @@ class BatchNorm(Layer):
         self.batch_statistics = True
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        if x.ndim == 4:  # images: one feature per channel, every pixel of it a sample
+            n, c, h, w = x.shape
+            rows = self.forward(x.transpose(0, 2, 3, 1).reshape(-1, c), train)
+            return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
         gamma, beta = (self.params[name] for name in self.param_names)
         running_mean, running_var = (self.state[name] for name in self.state_names)
         if train:
@@ -288,6 +309,10 @@ class BatchNorm(Layer):
         return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        if dout.ndim == 4:
+            n, c, h, w = dout.shape
+            rows = self.backward(dout.transpose(0, 2, 3, 1).reshape(-1, c), input_grad)
+            return None if rows is None else rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
         gamma_name, beta_name = self.param_names
         x_hat = self.x_hat
         self.grads[gamma_name] = np.sum(dout * x_hat, axis=0)
@@ -346,3 +371,41 @@ ACTIVATIONS: dict[str, type[Layer]] = {
     "tanh": Tanh,
     "leaky_relu": LeakyReLU,
 }
+
+
+class Layers(list):
+    """A network's layers in order, as a list (`layers[0]`, `for layer in layers`), each also
+    reachable by its book name: `layers["Affine1"]`, `layers["Conv1"]`; `keys()`, `values()`
+    and `items()` as on the book's OrderedDict. Names number each kind from 1 in order: Conv1,
+    Relu1, Pool1, Affine1, Relu2, Affine2."""
+
+    def __init__(self, layers: Iterable[Layer] = ()) -> None:
+        super().__init__()
+        self._names: list[str] = []
+        for layer in layers:
+            self.append(layer)
+
+    def append(self, layer: Layer) -> None:
+        kind = layer.book_name or type(layer).__name__
+        number = sum(1 for other in self if (other.book_name or type(other).__name__) == kind)
+        super().append(layer)
+        self._names.append(f"{kind}{number + 1}")
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            if key not in self._names:
+                raise KeyError(f"no layer named {key!r}; the layers are {', '.join(self._names)}")
+            return super().__getitem__(self._names.index(key))
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._names if isinstance(key, str) else super().__contains__(key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+    def values(self) -> list[Layer]:
+        return list(self)
+
+    def items(self) -> list[tuple[str, Layer]]:
+        return list(zip(self._names, self, strict=True))

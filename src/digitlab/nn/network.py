@@ -1,25 +1,23 @@
 """Fully connected classifiers: `MLP` of any depth, and the book's `TwoLayerNet`.
 
-The parameters live in one dict, `params`, named as in the book (`W1`, `b1`, `W2`, `b2`, ...,
-and `gamma1`, `beta1`, ... for BatchNorm as in its MultiLayerNetExtend); `gradient` returns a
-dict with the same keys, so any optimizer's `update(params, grads)` and any gradient check works
-on any network. BatchNorm's running statistics are not parameters: `state()` / `load_state()`.
+The parameters are named as in the book (`W1`, `b1`, `W2`, `b2`, ..., and `gamma1`, `beta1`,
+... for BatchNorm as in its MultiLayerNetExtend); what every network shares is in
+`digitlab.nn.base`.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 
 from digitlab._validate import number
 from digitlab.errors import ConfigError, DataError
-from digitlab.nn.functional import softmax
+from digitlab.nn.base import Network
 from digitlab.nn.init import init_std, normal_weights
-from digitlab.nn.layers import ACTIVATIONS, Affine, BatchNorm, Dropout, Layer, SoftmaxWithLoss
+from digitlab.nn.layers import ACTIVATIONS, Affine, BatchNorm, Dropout, Layers, SoftmaxWithLoss
 
 #: the constructor keywords that `config()` records and `network_from_config` passes back
 OPTIONS = (
@@ -33,7 +31,7 @@ OPTIONS = (
 )
 
 
-class MLP:
+class MLP(Network):
     """A multi-layer perceptron: (Affine → [BatchNorm] → activation → [Dropout]) for each hidden
     layer, then Affine and softmax with cross-entropy (the book's MultiLayerNetExtend).
 
@@ -126,7 +124,7 @@ class MLP:
         )
         self._weight_names = tuple(f"W{i}" for i in range(1, n_affine + 1))
 
-        self.layers: list[Layer] = []
+        self.layers = Layers()
         for i in range(1, n_affine + 1):
             self.layers.append(Affine(self.params, f"W{i}", f"b{i}"))
             if i == n_affine:
@@ -145,14 +143,19 @@ class MLP:
 
     # -- the book's API ---------------------------------------------------------------------
 
-    def scores(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        """The last Affine layer's output (logits). x: (N, input_size) -> (N, output_size)."""
-        x = self._inputs(x)
-        for layer in self.layers:
-            x = layer.forward(x, train)
-        return x
+    @property
+    def input_size(self) -> int:
+        return self.sizes[0]
 
-    def _inputs(self, x) -> np.ndarray:
+    @property
+    def output_size(self) -> int:
+        return self.sizes[-1]
+
+    def activation_sizes(self) -> list[int]:
+        """Numbers one sample makes in each layer (for the memory a batch needs)."""
+        return list(self.sizes)
+
+    def as_input(self, x) -> np.ndarray:
         """x as an (N, input_size) array, or a DataError that says what it is instead."""
         x = np.asarray(x)
         width = self.sizes[0]
@@ -164,85 +167,6 @@ class MLP:
             )
         return x
 
-    def _targets(self, x: np.ndarray, t) -> np.ndarray:
-        """t as (N,) class indices in [0, C) or (N, C) one-hot/probability rows, checked
-        against x's N; a DataError names what is wrong (a label 10 of 10 classes, a float
-        label 2.5, 4 labels for 5 samples) instead of a wrong number or numpy's IndexError."""
-        t = np.asarray(t)
-        n, classes = len(x), self.sizes[-1]
-        if t.ndim == 2 and t.shape == (n, classes) and t.dtype.kind in "fiub":
-            if not np.all(np.isfinite(t)):
-                raise DataError("t holds NaN or infinity; targets must be finite.")
-            return t
-        if t.ndim != 1 or len(t) != n or t.dtype.kind not in "fiu":
-            raise DataError(
-                f"t has shape {t.shape} and dtype {t.dtype} for {n} samples: give {n} class "
-                f"indices, shape ({n},), or one-hot rows, shape ({n}, {classes})."
-            )
-        if t.dtype.kind == "f":
-            if not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
-                raise DataError(
-                    "t holds labels that are not whole numbers (e.g. "
-                    f"{t[~np.isfinite(t) | (t != np.round(t))][0]}); class indices are "
-                    "integers: t.astype(int) if they are whole numbers stored as floats."
-                )
-            t = t.astype(np.int64)
-        if n and (t.min() < 0 or t.max() >= classes):
-            bad = int(t[(t < 0) | (t >= classes)][0])
-            raise DataError(
-                f"t holds the label {bad}, outside the {classes} classes 0-{classes - 1} of this "
-                "network; check the labels (1-based? another data set?)."
-            )
-        return t
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities (eval mode). x: (N, input_size) -> (N, output_size), rows sum
-        to 1."""
-        return softmax(self.scores(x))
-
-    def loss(self, x: np.ndarray, t: np.ndarray, train: bool = False) -> float:
-        """Mean cross-entropy over the batch, plus the weight decay term if any.
-
-        train=False (default): evaluation mode, as predict. train=True: the loss that
-        `gradient` differentiates (batch statistics, dropout masks); inside `frozen()` it is a
-        fixed function of the parameters, ready for finite differences.
-        """
-        loss = self.last_layer.forward(self.scores(x, train), self._targets(x, t))
-        return loss + self._weight_penalty() if self.weight_decay else loss
-
-    def accuracy(self, x: np.ndarray, t: np.ndarray, batch_size: int = 10_000) -> float:
-        """Fraction of samples whose most probable class is the label (t: indices or one-hot)."""
-        t = self._targets(x, t)
-        labels = t.argmax(axis=1) if t.ndim == 2 else t
-        correct = 0
-        for start in range(0, x.shape[0], batch_size):
-            stop = start + batch_size
-            correct += int(np.sum(self.scores(x[start:stop]).argmax(axis=1) == labels[start:stop]))
-        return correct / x.shape[0]
-
-    def loss_and_gradient(
-        self, x: np.ndarray, t: np.ndarray
-    ) -> tuple[float, dict[str, np.ndarray]]:
-        """Backpropagation in training mode: the mean loss (with weight decay) and its gradient
-        for every entry of `params`."""
-        loss = self.last_layer.forward(self.scores(x, train=True), self._targets(x, t))
-        dout = self.last_layer.backward()
-        for i in range(len(self.layers) - 1, -1, -1):
-            dout = self.layers[i].backward(dout, input_grad=i > 0)
-        grads: dict[str, np.ndarray] = {}
-        for layer in self.layers:
-            grads.update(layer.grads)
-        if self.weight_decay:
-            loss += self._weight_penalty()
-            for name in self._weight_names:
-                # a new array: the Affine layer's own gradient stays that of the data term
-                grads[name] = grads[name] + self.weight_decay * self.params[name]
-        return loss, grads
-
-    def gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
-        """Backpropagation: d loss / d param for every entry of `params` (same keys)."""
-        return self.loss_and_gradient(x, t)[1]
-
     def numerical_gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
         """Central differences of the training-mode loss, as the book computes them
         (h = 1e-4), for every parameter. For a chain of Affine layers and activations they
@@ -253,55 +177,16 @@ class MLP:
 
         return finite_differences(self, x, t)
 
-    # -- modes and state --------------------------------------------------------------------
-
-    @contextmanager
-    def frozen(self) -> Iterator[MLP]:
-        """Inside, training-mode passes are repeatable and change nothing: every Dropout layer
-        reuses its last mask, and BatchNorm's running statistics stay as they are. On exit the
-        dropout generators are where they were, so a check leaves a training run unchanged.
-
-        with net.frozen():
-            grads = net.gradient(x, t)  # draws the masks
-            loss = net.loss(x, t, train=True)  # the same masks
-        """
-        with ExitStack() as stack:
-            for layer in self.layers:
-                stack.enter_context(layer.frozen())
-            yield self
-
-    def state(self) -> dict[str, np.ndarray]:
-        """Copies of the arrays besides `params` that predictions depend on: BatchNorm's
-        `running_mean1`, `running_var1`, ... ((hidden_size,) each); {} without BatchNorm.
-        A model file needs them, as much as the weights."""
-        return {name: a.copy() for layer in self.layers for name, a in layer.state.items()}
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        """Set the arrays that `state()` returns (the same names and shapes), in place."""
-        own = {name: layer.state for layer in self.layers for name in layer.state}
-        if set(state) != set(own):
-            raise ConfigError(
-                f"cannot load a state of {sorted(state)} into {self!r}, whose state is "
-                f"{sorted(own)}; pass the state() of a network with the same architecture."
-            )
-        for name, value in state.items():  # all checked before any is changed
-            if np.shape(value) != own[name][name].shape:
-                raise ConfigError(
-                    f"cannot load state {name!r} of shape {np.shape(value)} into {self!r}, "
-                    f"which needs {own[name][name].shape}; pass the state() of a network with "
-                    "the same sizes."
-                )
-        for name, value in state.items():
-            own[name][name][...] = value
-
-    def astype(self, dtype: type | np.dtype | str) -> MLP:
-        """A copy of this network with parameters and state of another dtype (e.g. float64 to
-        check)."""
-        copy = network_from_config({**self.config(), "dtype": np.dtype(dtype).name})
-        for name, param in self.params.items():
-            copy.params[name][...] = param
-        copy.load_state(self.state())
-        return copy
+    @classmethod
+    def from_config(cls, config: dict) -> MLP:
+        """The network `config()` describes (weights drawn afresh). Settings missing from an
+        older config take their defaults (no BatchNorm, dropout or weight decay)."""
+        options = {key: config[key] for key in OPTIONS if key in config}
+        sizes = config["sizes"]
+        if config.get("type") == "TwoLayerNet":
+            input_size, hidden_size, output_size = sizes
+            return TwoLayerNet(input_size, hidden_size, output_size, **options)
+        return MLP(sizes[0], sizes[1:-1], sizes[-1], **options)
 
     # -- description ------------------------------------------------------------------------
 
@@ -331,13 +216,6 @@ class MLP:
         parts.append(self.dtype.name)
         return f"{type(self).__name__}({', '.join(parts)})"
 
-    def _weight_penalty(self) -> float:
-        """0.5 * lambda * sum of W^2 over the weight matrices."""
-        total = sum(
-            float(np.vdot(self.params[name], self.params[name])) for name in self._weight_names
-        )
-        return 0.5 * self.weight_decay * total
-
 
 class TwoLayerNet(MLP):
     """The book's two-layer network: Affine → activation → Affine → softmax.
@@ -360,20 +238,6 @@ class TwoLayerNet(MLP):
         )
 
 
-def network_from_config(config: dict) -> MLP:
-    """Rebuild the network class named in `config` (from `config()`; weights drawn afresh).
-
-    Settings missing from an older config take their defaults (no BatchNorm, dropout or weight
-    decay).
-    """
-    options = {key: config[key] for key in OPTIONS if key in config}
-    sizes = config["sizes"]
-    if config.get("type") == "TwoLayerNet":
-        input_size, hidden_size, output_size = sizes
-        return TwoLayerNet(input_size, hidden_size, output_size, **options)
-    return MLP(sizes[0], sizes[1:-1], sizes[-1], **options)
-
-
 #: copies of the weights training holds: the weights, their gradients, an optimizer's two moments
 TRAINING_COPIES = 4
 
@@ -390,14 +254,19 @@ def check_memory(sizes: Sequence[int], dtype: np.dtype) -> None:
     """Refuse, with the estimate, layer sizes whose training would need more memory than the
     machine has (784-3,000,000-10 in float64: 19 GB), before anything is allocated."""
     parameters = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    check_parameter_memory(parameters, f"layer sizes {'-'.join(map(str, sizes))}", dtype)
+
+
+def check_parameter_memory(parameters: int, what: str, dtype: np.dtype) -> None:
+    """Refuse, with the estimate, `parameters` weights (of the network `what` describes) whose
+    training would need more memory than the machine has."""
     needed = parameters * np.dtype(dtype).itemsize * TRAINING_COPIES
     available = physical_memory()
     if available and needed > available:
         raise ConfigError(
-            f"layer sizes {'-'.join(map(str, sizes))} make {parameters:,} weights: training "
-            f"needs about {needed / 1e9:.1f} GB in {np.dtype(dtype).name} (weights, gradients "
-            f"and optimizer state), and this machine has {available / 1e9:.1f} GB; use smaller "
-            "layers."
+            f"{what} make {parameters:,} weights: training needs about {needed / 1e9:.1f} GB "
+            f"in {np.dtype(dtype).name} (weights, gradients and optimizer state), and this "
+            f"machine has {available / 1e9:.1f} GB; use smaller layers."
         )
 
 

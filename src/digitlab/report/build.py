@@ -127,7 +127,7 @@ def _test_set_sections(network, dataset, out: Path) -> list[Section]:
     if dataset is None:
         note = _("The data set could not be loaded, so the test images are not shown.")
         return [_noted(confusion_section, note), _noted(gallery, note)]
-    if network.sizes[0] != int(np.prod(dataset.x_test.shape[1:])) or network.sizes[-1] != len(
+    if network.input_size != int(np.prod(dataset.x_test.shape[1:])) or network.output_size != len(
         dataset.classes
     ):
         note = _("The model does not fit the data set {name}.").format(name=dataset.name)

@@ -94,6 +94,8 @@ class TrainingRecorder:
         x = self.x_probe
         if hasattr(network, "dtype"):
             x = x.astype(network.dtype, copy=False)
+        if hasattr(network, "as_input"):
+            x = network.as_input(x)
         out: dict[str, tuple] = {}
         hidden = 0
         for layer in layers:

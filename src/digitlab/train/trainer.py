@@ -144,9 +144,8 @@ class Trainer:
         # for 100 MNIST images): freeing and re-allocating that much each step can make the
         # allocator hand pages back to the system and fault them in again.
         rows = min(self.batch_size, n)  # a batch larger than the data is the whole data
-        sizes = getattr(self.network, "sizes", None)
-        if sizes is not None:
-            check_batch_memory(sizes, rows, x_train.dtype)
+        if hasattr(self.network, "activation_sizes"):
+            check_batch_memory(self.network.activation_sizes(), rows, x_train.dtype)
         batch_buffer = np.empty((rows, *x_train.shape[1:]), dtype=x_train.dtype)
         # one numpy error state for the whole loop: with a watcher, an overflow is its finding
         # (named, with its cause) rather than numpy's warning printed before it

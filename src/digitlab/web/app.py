@@ -203,7 +203,7 @@ def _http_error_message(request: Request, exc: StarletteHTTPException) -> str:
 
 
 def _check_classes(network, classes: list[str]) -> None:
-    outputs = network.sizes[-1]
+    outputs = network.output_size
     if len(classes) != outputs:
         raise ModelFileError(
             _(
@@ -215,7 +215,7 @@ def _check_classes(network, classes: list[str]) -> None:
 
 def _first_hidden_layer(network, pixels: np.ndarray) -> np.ndarray:
     """The first activation layer's output (H,) for one preprocessed digit (28, 28)."""
-    x = pixels.reshape(1, -1).astype(network.dtype)
+    x = network.as_input(pixels.reshape(1, -1).astype(network.dtype))
     for layer in network.layers:
         x = layer.forward(x, train=False)
         if layer.elementwise is not None:
