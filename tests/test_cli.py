@@ -108,6 +108,14 @@ def test_gradcheck_prints_a_verdict_table(capsys):
     assert "15,910 partial derivatives" in out
 
 
+def test_gradcheck_checks_the_books_conv_net(capsys):
+    assert main(["gradcheck", "--net", "simple-conv", "--samples", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "SimpleConvNet(1x28x28 → Conv1 → Relu1 → Pool1 → Affine1" in out
+    assert "verdict: backpropagation is correct." in out
+    assert "W1      30x1x5x5" in out
+
+
 def test_train_no_report_writes_no_page(tmp_path):
     out = tmp_path / "run"
     args = ["train", "--epochs", "1", "--hidden", "16", "--no-progress", "--no-report"]

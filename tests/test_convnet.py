@@ -198,7 +198,7 @@ def test_simple_conv_net_learns_real_digits(mnist_10k_inputs):
     )
     trainer = Trainer(net, Adam(0.003), epochs=2, batch_size=50, log=None, progress=False)
     trainer.fit(x_train[:2000].reshape(-1, 1, 28, 28), t_train[:2000])
-    # a chance network is right 10% of the time; this small net reaches ~93% on 500 digits
+    # a chance network is right 10% of the time
     assert net.accuracy(x_test[:500], t_test[:500]) > 0.88
 
 

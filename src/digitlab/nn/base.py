@@ -25,6 +25,27 @@ from digitlab.nn.functional import softmax
 from digitlab.nn.layers import Layers, SoftmaxWithLoss
 
 
+def checked_dtype(dtype) -> np.dtype:
+    """dtype as a numpy dtype, float32 or float64, else a ConfigError."""
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        checked = None
+    if checked not in (np.float32, np.float64):
+        raise ConfigError(f"dtype={dtype!r} must be float32 or float64 (e.g. 'float32').")
+    return checked
+
+
+def check_seed_and_rng(seed, rng) -> None:
+    """A ConfigError unless seed is None or a whole number >= 0 and rng None or a Generator."""
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+    ):
+        raise ConfigError(f"seed={seed!r} must be a whole number from 0 up, or None, e.g. 0.")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise ConfigError(f"rng={rng!r} must be a numpy Generator, e.g. np.random.default_rng(0).")
+
+
 class Network:
     """Base class of MLP and ConvNet (see the module's docstring)."""
 

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from digitlab.errors import ConfigError
-from digitlab.nn.layers import Layer
+from digitlab.nn.layers import Layer, WeightedLayer
 
 
 def output_size(size: int, kernel: int, stride: int, pad: int) -> int:
@@ -80,35 +80,7 @@ def col2im(
     return add_windows(patches, shape, stride, pad)
 
 
-class _Parametrized(Layer):
-    """A layer whose arrays live in a params dict under given names; built from arrays (the
-    book's `Convolution(W, b)`) they get a dict of their own."""
-
-    def _bind(self, params, weight: str, bias: str, W, b) -> None:
-        if params is None:
-            params, weight, bias = {"W": W, "b": b}, "W", "b"
-        self.params = params
-        self.param_names = (weight, bias)
-
-    @property
-    def W(self) -> np.ndarray:
-        return self.params[self.param_names[0]]
-
-    @property
-    def b(self) -> np.ndarray:
-        return self.params[self.param_names[1]]
-
-    @property
-    def dW(self) -> np.ndarray | None:
-        """The last backward's gradient of W (the book's attribute)."""
-        return self.grads.get(self.param_names[0])
-
-    @property
-    def db(self) -> np.ndarray | None:
-        return self.grads.get(self.param_names[1])
-
-
-class Convolution(_Parametrized):
+class Convolution(WeightedLayer):
     """A convolution layer (cross-correlation, as in every deep-learning library).
 
     Convolution(W, b, stride=1, pad=0) as in the book, or with `params=` a network's params
@@ -129,8 +101,9 @@ class Convolution(_Parametrized):
         weight: str = "W",
         bias: str = "b",
     ) -> None:
-        super().__init__()
-        self._bind(params, weight, bias, W, b)
+        if params is None:  # the book's Convolution(W, b): a params dict of its own
+            params, weight, bias = {"W": W, "b": b}, "W", "b"
+        super().__init__(params, weight, bias)
         self.stride, self.pad = _positive("stride", stride), _positive("pad", pad, zero=True)
         self.x_shape: tuple[int, ...] | None = None
         self.col: np.ndarray | None = None

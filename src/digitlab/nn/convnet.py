@@ -24,7 +24,7 @@ import numpy as np
 from digitlab._validate import number
 from digitlab.errors import ConfigError, DataError
 from digitlab.gradients.numerical import DEFAULT_H, numerical_gradient
-from digitlab.nn.base import Network
+from digitlab.nn.base import Network, check_seed_and_rng, checked_dtype
 from digitlab.nn.conv import Convolution, Pooling, output_size
 from digitlab.nn.init import init_std
 from digitlab.nn.layers import ACTIVATIONS, Affine, BatchNorm, Dropout, Layers, SoftmaxWithLoss
@@ -55,7 +55,11 @@ class ConvNet(Network):
         dtype: float64 (exact gradient checks) or float32 (faster training).
     """
 
-    eval_batch_size = 100
+    eval_batch_size = 100  # the book's accuracy(x, t, batch_size=100)
+    #: a book network's constructor arguments after input_dim, in order (its config's keys)
+    BOOK_ARGUMENTS: tuple[str, ...] = ()
+    #: their values, for `config` (None for a ConvNet of a given design)
+    book_arguments: dict | None = None
 
     def __init__(
         self,
@@ -89,16 +93,8 @@ class ConvNet(Network):
     # -- construction ----------------------------------------------------------------------
 
     def _setup(self, weight_init_std, weight_decay, seed, rng, dtype) -> None:
-        try:
-            self.dtype = np.dtype(dtype)
-        except TypeError:
-            self.dtype = None
-        if self.dtype not in (np.float32, np.float64):
-            raise ConfigError(f"dtype={dtype!r} must be float32 or float64 (e.g. 'float32').")
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
-        ):
-            raise ConfigError(f"seed={seed!r} must be a whole number from 0 up, or None, e.g. 0.")
+        self.dtype = checked_dtype(dtype)
+        check_seed_and_rng(seed, rng)
         init_std(weight_init_std, 1, "relu")  # refuses a bad scale before any work
         self.weight_init_std = (
             weight_init_std if isinstance(weight_init_std, str) else float(weight_init_std)
@@ -235,10 +231,6 @@ class ConvNet(Network):
             f"{c * h * w}); reshape it with x.reshape(len(x), {c}, {h}, {w})."
         )
 
-    def accuracy(self, x: np.ndarray, t: np.ndarray, batch_size: int = 100) -> float:
-        """As the book's: the share of correct answers, `batch_size` images at a time."""
-        return super().accuracy(x, t, batch_size)
-
     def numerical_gradient(
         self, x: np.ndarray, t: np.ndarray, h: float = DEFAULT_H
     ) -> dict[str, np.ndarray]:
@@ -268,10 +260,13 @@ class ConvNet(Network):
         return grads
 
     def config(self) -> dict:
+        """The constructor's arguments as JSON: the design's layers for a ConvNet, the book's
+        arguments (`book_arguments`) for its SimpleConvNet and DeepConvNet."""
+        design = self.book_arguments or {"layers": [dict(spec) for spec in self.design]}
         return {
             "type": type(self).__name__,
             "input_dim": list(self.input_dim),
-            "layers": [dict(spec) for spec in self.design],
+            **design,
             "weight_init_std": self.weight_init_std,
             "weight_decay": self.weight_decay,
             "seed": self.seed,
@@ -280,14 +275,12 @@ class ConvNet(Network):
 
     @classmethod
     def from_config(cls, config: dict) -> ConvNet:
-        return ConvNet(
+        keywords = ("weight_init_std", "weight_decay", "seed", "dtype")
+        arguments = ("layers",) if cls is ConvNet else cls.BOOK_ARGUMENTS
+        return cls(
             config["input_dim"],
-            config["layers"],
-            **{
-                k: config[k]
-                for k in ("weight_init_std", "weight_decay", "seed", "dtype")
-                if k in config
-            },
+            *(config[name] for name in arguments),
+            **{key: config[key] for key in keywords if key in config},
         )
 
     def __repr__(self) -> str:
@@ -305,6 +298,8 @@ class SimpleConvNet(ConvNet):
     Keywords: weight_decay, seed, rng, dtype as in ConvNet.
     """
 
+    BOOK_ARGUMENTS = ("conv_param", "hidden_size", "output_size")
+
     def __init__(
         self,
         input_dim: Sequence[int] = (1, 28, 28),
@@ -315,8 +310,11 @@ class SimpleConvNet(ConvNet):
         **kwargs,
     ) -> None:
         conv = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1, **(conv_param or {})}
-        self.conv_param = conv
-        self.hidden_size, self._classes = hidden_size, output_size
+        self.book_arguments = {
+            "conv_param": conv,
+            "hidden_size": hidden_size,
+            "output_size": output_size,
+        }
         design = [
             {
                 "type": "conv",
@@ -333,34 +331,14 @@ class SimpleConvNet(ConvNet):
         ]
         super().__init__(input_dim, design, weight_init_std=weight_init_std, **kwargs)
 
-    def config(self) -> dict:
-        config = super().config()
-        config.update(
-            conv_param=self.conv_param, hidden_size=self.hidden_size, output_size=self._classes
-        )
-        del config["layers"]
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict) -> SimpleConvNet:
-        return SimpleConvNet(
-            config["input_dim"],
-            config["conv_param"],
-            config["hidden_size"],
-            config["output_size"],
-            **{
-                k: config[k]
-                for k in ("weight_init_std", "weight_decay", "seed", "dtype")
-                if k in config
-            },
-        )
-
 
 class DeepConvNet(ConvNet):
-    """The book's chapter 8 network (about 99.4% on MNIST): three blocks of
+    """The book's chapter 8 network: three blocks of
     Conv → ReLU → Conv → ReLU → Pool (3x3 filters, padding 1; 16, 32, 64 filters, the fourth
     convolution padded 2), then Affine → ReLU → Dropout → Affine → Dropout → softmax, He's
     initial weights."""
+
+    BOOK_ARGUMENTS = ("hidden_size", "output_size", "dropout")
 
     def __init__(
         self,
@@ -370,7 +348,12 @@ class DeepConvNet(ConvNet):
         dropout: float = 0.5,
         **kwargs,
     ) -> None:
-        self.hidden_size, self._classes, self.dropout = hidden_size, output_size, dropout
+        self.dropout = dropout
+        self.book_arguments = {
+            "hidden_size": hidden_size,
+            "output_size": output_size,
+            "dropout": dropout,
+        }
         design: list[dict] = []
         for filters, pads in ((16, (1, 1)), (32, (1, 2)), (64, (1, 1))):
             for pad in pads:
@@ -388,26 +371,6 @@ class DeepConvNet(ConvNet):
         ]
         kwargs.setdefault("weight_init_std", "he")
         super().__init__(input_dim, design, **kwargs)
-
-    def config(self) -> dict:
-        config = super().config()
-        config.update(hidden_size=self.hidden_size, output_size=self._classes, dropout=self.dropout)
-        del config["layers"]
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict) -> DeepConvNet:
-        return DeepConvNet(
-            config["input_dim"],
-            config["hidden_size"],
-            config["output_size"],
-            config["dropout"],
-            **{
-                k: config[k]
-                for k in ("weight_init_std", "weight_decay", "seed", "dtype")
-                if k in config
-            },
-        )
 
 
 def _input_dim(input_dim) -> tuple[int, int, int]:

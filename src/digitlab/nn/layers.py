@@ -67,19 +67,14 @@ class Layer:
         return f"{type(self).__name__}()"
 
 
-class Affine(Layer):
-    """y = x @ W + b. x: (N, D_in) -> (N, D_out); W: (D_in, D_out), b: (D_out,).
-
-    As in the book, an input of more dimensions (N, C, H, W) is flattened to (N, C*H*W) first,
-    and its gradient given back in the input's shape.
-    """
+class WeightedLayer(Layer):
+    """A layer with a weight W and a bias b, read from the network's params dict under the
+    names `param_names` at every pass; dW and db are the book's names of their gradients."""
 
     def __init__(self, params: dict[str, np.ndarray], weight: str, bias: str) -> None:
         super().__init__()
         self.params = params
         self.param_names = (weight, bias)
-        self.x: np.ndarray | None = None
-        self.x_shape: tuple[int, ...] | None = None
 
     @property
     def W(self) -> np.ndarray:
@@ -88,6 +83,28 @@ class Affine(Layer):
     @property
     def b(self) -> np.ndarray:
         return self.params[self.param_names[1]]
+
+    @property
+    def dW(self) -> np.ndarray | None:
+        """The last backward's gradient of W."""
+        return self.grads.get(self.param_names[0])
+
+    @property
+    def db(self) -> np.ndarray | None:
+        return self.grads.get(self.param_names[1])
+
+
+class Affine(WeightedLayer):
+    """y = x @ W + b. x: (N, D_in) -> (N, D_out); W: (D_in, D_out), b: (D_out,).
+
+    As in the book, an input of more dimensions (N, C, H, W) is flattened to (N, C*H*W) first,
+    and its gradient given back in the input's shape.
+    """
+
+    def __init__(self, params: dict[str, np.ndarray], weight: str, bias: str) -> None:
+        super().__init__(params, weight, bias)
+        self.x: np.ndarray | None = None
+        self.x_shape: tuple[int, ...] | None = None
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         self.x_shape = x.shape

@@ -15,7 +15,7 @@ import numpy as np
 
 from digitlab._validate import number
 from digitlab.errors import ConfigError, DataError
-from digitlab.nn.base import Network
+from digitlab.nn.base import Network, check_seed_and_rng, checked_dtype
 from digitlab.nn.init import init_std, normal_weights
 from digitlab.nn.layers import ACTIVATIONS, Affine, BatchNorm, Dropout, Layers, SoftmaxWithLoss
 
@@ -85,21 +85,9 @@ class MLP(Network):
             )
         if not isinstance(use_batchnorm, (bool, np.bool_)):
             raise ConfigError(f"use_batchnorm={use_batchnorm!r} must be True or False.")
-        try:
-            self.dtype = np.dtype(dtype)
-        except TypeError:
-            self.dtype = None
-        if self.dtype not in (np.float32, np.float64):
-            raise ConfigError(f"dtype={dtype!r} must be float32 or float64 (e.g. 'float32').")
+        self.dtype = checked_dtype(dtype)
         check_memory(self.sizes, self.dtype)
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
-        ):
-            raise ConfigError(f"seed={seed!r} must be a whole number from 0 up, or None, e.g. 0.")
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise ConfigError(
-                f"rng={rng!r} must be a numpy Generator, e.g. np.random.default_rng(0)."
-            )
+        check_seed_and_rng(seed, rng)
         self.activation = activation
         self.use_batchnorm = bool(use_batchnorm)
         self.dropout = number("dropout", dropout, low=0, high=1, high_open=True, example="0.2")
