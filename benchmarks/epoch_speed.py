@@ -345,10 +345,12 @@ def prepare(data_dir: str, out: Path) -> int:
     return len(data.t_train)
 
 
-def measure(peer: str, data: Path, seed: int, threads: int, set_threads: bool) -> dict:
-    """One measurement: a fresh Python process running `worker`, with `threads` BLAS and
-    OpenMP threads set through the environment where `set_threads`."""
-    command = [sys.executable, __file__, "--worker", peer, "--prepared", str(data)]
+def measure(
+    peer: str, data: Path, seed: int, threads: int, set_threads: bool, script: str = __file__
+) -> dict:
+    """One measurement: a fresh Python process running `script --worker peer`, with `threads`
+    BLAS and OpenMP threads set through the environment where `set_threads`."""
+    command = [sys.executable, script, "--worker", peer, "--prepared", str(data)]
     command += ["--seed", str(seed), "--threads", str(threads)]
     env = dict(os.environ)
     if set_threads:

@@ -130,6 +130,26 @@ def test_max_pooling_routes_to_the_winning_cell_only():
     np.testing.assert_array_equal(layer.backward(np.array([[[[7.0]]]])), [[[[0, 7], [0, 0]]]])
 
 
+@pytest.mark.parametrize(("pool", "stride", "pad"), [(2, 2, 0), (3, 2, 1), (2, 1, 0)])
+def test_max_pooling_gives_a_tied_window_gradient_to_its_first_winner_only(pool, stride, pad):
+    # after ReLU most windows are tied (all zeros): the gradient must go to one cell, the first
+    # in reading order as the book's argmax gives it, never to every tied cell
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 3, size=(2, 3, 7, 6)).astype(float)
+    layer = Pooling(pool, pool, stride=stride, pad=pad)
+    out = layer.forward(x)
+    dout = rng.standard_normal(out.shape)
+    expected = np.zeros_like(padded(x, pad))
+    xp = padded(x, pad, -np.inf)
+    for index in np.ndindex(out.shape):
+        n, c, r, col = index
+        window = xp[n, c, r * stride : r * stride + pool, col * stride : col * stride + pool]
+        i, j = np.unravel_index(np.argmax(window), window.shape)
+        expected[n, c, r * stride + i, col * stride + j] += dout[index]
+    expected = expected[:, :, pad : pad + 7, pad : pad + 6]
+    np.testing.assert_allclose(layer.backward(dout), expected, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtype_is_kept(dtype):
     rng = np.random.default_rng(3)

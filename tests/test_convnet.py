@@ -120,6 +120,23 @@ def test_inputs_in_every_layout_a_learner_has():
         net.predict(np.zeros((3, 100)))
 
 
+def test_predict_and_eval_loss_run_a_batch_at_a_time_with_the_same_result():
+    # a conv net's activations for 10,000 images at once take gigabytes: eval mode goes through
+    # eval_batch_size samples at a time, and must give what one pass gives
+    net = ConvNet((2, 9, 7), EVERYTHING, seed=0)
+    x, t = small_batch((23, 2, 9, 7))
+    net.eval_batch_size = 23
+    whole_probs, whole_loss = net.predict(x), net.loss(x, t)
+    net.eval_batch_size = 5
+    np.testing.assert_allclose(net.predict(x), whole_probs, rtol=1e-12)
+    assert net.loss(x, t) == pytest.approx(whole_loss, rel=1e-12)
+    seen = []
+    first = net.layers[0].forward
+    net.layers[0].forward = lambda x, train=True: seen.append(len(x)) or first(x, train)
+    net.predict(x)
+    assert seen == [5, 5, 5, 5, 3]
+
+
 def test_labels_are_checked_as_for_an_mlp():
     net = SimpleConvNet((1, 8, 8), {"filter_num": 2, "filter_size": 3}, 4, 3)
     with pytest.raises(DataError, match="label 3, outside the 3 classes"):

@@ -55,7 +55,7 @@ class Network:
     dtype: np.dtype
     weight_decay: float
     _weight_names: tuple[str, ...]
-    #: samples per forward pass in `accuracy` by default
+    #: samples per forward pass in `predict`, eval-mode `loss` and (by default) `accuracy`
     eval_batch_size = 10_000
 
     @property
@@ -132,8 +132,14 @@ class Network:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities (eval mode). x: (N, input_size) -> (N, output_size), rows sum
-        to 1."""
-        return softmax(self.scores(x))
+        to 1. Computed eval_batch_size samples at a time: a conv net's activations for 10,000
+        images at once would take gigabytes."""
+        size = self.eval_batch_size
+        if len(x) <= size:
+            return softmax(self.scores(x))
+        return np.concatenate(
+            [softmax(self.scores(x[i : i + size])) for i in range(0, len(x), size)]
+        )
 
     def loss(self, x: np.ndarray, t: np.ndarray, train: bool = False) -> float:
         """Mean cross-entropy over the batch, plus the weight decay term if any.
@@ -142,7 +148,12 @@ class Network:
         `gradient` differentiates (batch statistics, dropout masks); inside `frozen()` it is a
         fixed function of the parameters, ready for finite differences.
         """
-        loss = self.last_layer.forward(self.scores(x, train), self._targets(x, t))
+        t = self._targets(x, t)
+        size = max(len(x), 1) if train else self.eval_batch_size  # in eval mode, as predict
+        loss = 0.0
+        for i in range(0, len(x), size):
+            chunk = self.last_layer.forward(self.scores(x[i : i + size], train), t[i : i + size])
+            loss += chunk * (min(size, len(x) - i) / len(x))
         return loss + self._weight_penalty() if self.weight_decay else loss
 
     def accuracy(self, x: np.ndarray, t: np.ndarray, batch_size: int | None = None) -> float:
