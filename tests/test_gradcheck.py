@@ -216,6 +216,43 @@ def test_bias_summed_over_the_wrong_axis_with_a_coinciding_shape(mnist_batch):
     assert result["b1"].problem == result["b2"].problem == ""
 
 
+class Kinked:
+    """loss = sum(relu(w)) at w = (0, 1): a kink at w[0], where any derivative in [0, 1] is
+    one side's; `slope` is what its gradient says there."""
+
+    def __init__(self, slope):
+        self.params = {"w": np.array([0.0, 1.0])}
+        self.slope = slope
+
+    def loss(self, x, t):
+        return float(np.maximum(self.params["w"], 0.0).sum())
+
+    def gradient(self, x, t):
+        return {"w": np.array([self.slope, 1.0])}
+
+
+@pytest.mark.parametrize(("slope", "verdict"), [(0.0, "correct"), (1.0, "correct"), (3.0, "wrong")])
+def test_at_a_kink_backprop_is_judged_by_the_one_sided_differences(slope, verdict):
+    # the central difference there is 0.5, which neither side's derivative is: ReLU's backprop
+    # (0, or 1) is right, a slope of 3 is wrong either way
+    result = check(Kinked(slope), np.zeros((1, 1)), np.zeros(1, dtype=int))
+    assert result["w"].verdict == verdict
+    assert result["w"].kinks == 1
+
+
+def test_a_book_conv_net_with_zero_biases_passes_although_blank_patches_sit_on_relus_kink(
+    mnist_batch,
+):
+    from digitlab import SimpleConvNet
+
+    x, t = mnist_batch
+    net = SimpleConvNet(seed=0)  # the book's zero biases: blank patches give exactly 0
+    result = check(net, x[:20], t[:20], coordinates=10)
+    assert result.ok, result.table()
+    assert result["b1"].kinks > 0
+    assert "kink" in result.table()
+
+
 def test_the_table_states_thresholds_and_verdicts(mnist_batch):
     x, t = mnist_batch
     table = check(FlippedSignW2(784, 20, 10, weight_init_std=0.1), x, t).table()
