@@ -1,6 +1,8 @@
 """Conv nets with the book's API: names and shapes, backprop against central differences,
 inputs in every layout a learner has, save and load bit for bit, and training on real digits."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -78,6 +80,9 @@ def test_two_layer_net_gains_the_books_layer_names():
     assert net.layers.keys() == ["Affine1", "Relu1", "Affine2"]
     assert net.layers["Affine1"].W is net.params["W1"]
     assert net.lastLayer is net.last_layer
+    copied = copy.deepcopy(net)  # the doctor examines a deep copy, by the same names
+    assert copied.layers.keys() == ["Affine1", "Relu1", "Affine2"]
+    assert copied.layers["Affine1"].W is copied.params["W1"]
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])

@@ -17,6 +17,7 @@ import numpy as np
 
 from digitlab.doctor.anatomy import chain, identify
 from digitlab.doctor.context import FAILED, Context, as_array
+from digitlab.doctor.conv import check_conv_layers
 from digitlab.doctor.data import check_inputs, check_labels
 from digitlab.doctor.findings import WARNING, Report, make_finding, sort_findings
 from digitlab.doctor.forward import check_activations, check_output
@@ -96,6 +97,7 @@ def examine(
 
 def _run_checks(ctx: Context) -> None:
     check_inputs(ctx)
+    check_conv_layers(ctx)
     layers = chain(ctx.params, int(np.prod(ctx.x.shape[1:]))) if ctx.x.ndim >= 2 else None
     if not check_finite_params(ctx):
         if layers is not None:

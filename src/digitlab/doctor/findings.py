@@ -205,7 +205,11 @@ def save_findings(findings: Iterable[Finding], path: str | Path) -> None:
 #: those (saturation, vanishing or exploding gradients, a learning rate that cannot help, NaN)
 STAGES: dict[str, int] = {
     "input-not-normalized": 0,
+    "input-layout": 0,
     "labels-invalid": 0,
+    "conv-output-size": 1,
+    "conv-wrong": 1,
+    "pooling-wrong": 1,
     "update-sign-flipped": 1,
     "loss-not-averaged": 1,
     "gradient-sign-flipped": 2,
@@ -254,7 +258,8 @@ CONSEQUENCES: dict[str, tuple[str, ...]] = {
     ),
     # an update judged against the wrong targets or a softmax its backprop does not follow
     "update-sign-flipped": ("labels-invalid",),
-    "gradient-mismatch": ("labels-invalid", "softmax-across-batch"),
+    "gradient-mismatch": ("labels-invalid", "softmax-across-batch", "pooling-wrong"),
+    "network-raised": ("input-layout", "conv-output-size"),
     "loss-stalled": (
         "update-sign-flipped",
         "activations-saturated",

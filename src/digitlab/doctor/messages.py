@@ -30,6 +30,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ),
         N_("Scale the images once, so that the ink of a digit is about 1.0 (x / 255 of bytes)."),
     ),
+    "input-layout/channels-last": (
+        N_(
+            "The images are {shape}: channels last (N, H, W, C, as Keras and PIL lay them out), "
+            "but {subject} takes (N, C, H, W). The network fails on them, or its filters read "
+            "rows of pixels as channels."
+        ),
+        N_(
+            "Move the channel axis first: x = x.transpose(0, 3, 1, 2) (load_mnist(flatten=False) "
+            "gives (N, 1, 28, 28))."
+        ),
+    ),
+    "input-layout/flat": (
+        N_(
+            "The images are {shape}: flattened rows, but {subject} takes images (N, {channels}, "
+            "{side}, {side}), and the network fails on rows."
+        ),
+        N_(
+            "Reshape them: x = x.reshape(-1, {channels}, {side}, {side}), or load them with "
+            "load_mnist(flatten=False)."
+        ),
+    ),
     "non-finite/input": (
         N_(
             "The inputs contain {count} NaN or Inf values (first in sample {first_sample}); "
@@ -459,6 +480,85 @@ MESSAGES: dict[str, tuple[str, str]] = {
         N_("Use a larger learning rate, about {larger:g}, and watch the loss fall."),
     ),
     # -- the learner's code ---------------------------------------------------------------
+    # -- conv nets (one layer at a time) ----------------------------------------------------
+    "conv-output-size/raised": (
+        N_(
+            "{subject} fails on a {input} input: its forward reshapes to an output size computed "
+            "wrongly. A {filter} filter with stride {stride} and padding {pad} gives {expected} "
+            "maps."
+        ),
+        N_(
+            "Compute the output size as OH = (H + 2*pad - FH) // stride + 1, and OW likewise: "
+            "the padding adds pad pixels on both sides."
+        ),
+    ),
+    "conv-output-size": (
+        N_(
+            "{subject} gives {got} maps from a {input} input, but a {filter} filter with stride "
+            "{stride} and padding {pad} gives {expected}."
+        ),
+        N_(
+            "Compute the output size as OH = (H + 2*pad - FH) // stride + 1, and OW likewise: "
+            "the padding adds pad pixels on both sides."
+        ),
+    ),
+    "conv-wrong/patch-transposed": (
+        N_(
+            "{subject} convolves with every filter transposed (rows for columns): its im2col "
+            "lays a patch out in another order than W.reshape(FN, -1). Backward agrees with it, "
+            "so the gradient check passes and the network trains, but badly."
+        ),
+        N_(
+            "Lay each patch out as (channel, row, column), the order of W.reshape(FN, -1): "
+            "from an im2col array (N, C, FH, FW, OH, OW), col.transpose(0, 4, 5, 1, 2, 3)."
+        ),
+    ),
+    "conv-wrong/pixels-transposed": (
+        N_(
+            "{subject} gives its output maps transposed (rows for columns): im2col's rows are "
+            "in the order (N, OW, OH) but are read back as (N, OH, OW)."
+        ),
+        N_(
+            "Keep one order: im2col's rows sample by sample, then output row, then output "
+            "column; reshape the product to (N, OH, OW, FN), then transpose(0, 3, 1, 2)."
+        ),
+    ),
+    "conv-wrong": (
+        N_(
+            "{subject}'s output is not the convolution of its W and b (off by up to "
+            "{relative_error:.2g} of the largest output; {filter} filter, stride {stride}, "
+            "padding {pad})."
+        ),
+        N_(
+            "Compare its forward with a plain loop on one small image: out[f, i, j] = "
+            "sum(x[:, i*s:i*s+FH, j*s:j*s+FW] * W[f]) + b[f]."
+        ),
+    ),
+    "pooling-wrong/forward": (
+        N_("{subject}'s forward does not give each {pool} window's maximum (stride {stride})."),
+        N_(
+            "Take each window's maximum: im2col with the pooling size, the rows reshaped to "
+            "(-1, pool_h * pool_w), then np.max(col, axis=1)."
+        ),
+    ),
+    "pooling-wrong/backward": (
+        N_(
+            "{subject}'s backward sends the gradient to cells that did not win their window: "
+            "{share:.0%} of the pixels of windows with one maximum get a wrong gradient, so the "
+            "layers below learn from the wrong pixels."
+        ),
+        N_(
+            "Remember in forward which cell won each window (arg_max = np.argmax(col, axis=1)) "
+            "and put each window's gradient there only, in the row order of forward's im2col."
+        ),
+    ),
+    "pooling-wrong/backward-shape": (
+        N_("{subject}'s backward returns shape {got}, not the shape of its input."),
+        N_(
+            "Return col2im(dcol, x.shape, pool_h, pool_w, stride, pad): the gradient has the "
+            "shape of forward's input."
+        ),
+    ),
     "network-raised": (
         N_("{subject} raised {error} (at {where})."),
         N_("Fix that line first: the doctor skipped the checks that need {subject}."),

@@ -421,6 +421,11 @@ class Layers(list):
     def keys(self) -> list[str]:
         return list(self._names)
 
+    def __reduce__(self):
+        # rebuilt from its layers through __init__: the default for a list subclass would set
+        # the names and then append every layer again, naming each twice (copy.deepcopy)
+        return (type(self), (list(self),))
+
     def values(self) -> list[Layer]:
         return list(self)
 

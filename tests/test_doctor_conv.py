@@ -1,0 +1,86 @@
+"""The doctor on conv nets: each of chapter 7's bugs found in the layer that has it, and named;
+a correct conv net (the learner's or digitlab's) gets no finding about its layers."""
+
+import numpy as np
+import pytest
+
+from conv_gallery import LearnerConvNet
+from digitlab import SimpleConvNet
+from digitlab.doctor import examine
+
+CONV_CODES = {"input-layout", "conv-output-size", "conv-wrong", "pooling-wrong"}
+
+
+@pytest.fixture(scope="module")
+def images(mnist_10k_inputs):
+    x, t = mnist_10k_inputs[0][:20].astype(np.float64), mnist_10k_inputs[1][:20]
+    return x.reshape(-1, 1, 28, 28), t
+
+
+def conv_findings(report):
+    return [(f.code, f.variant, f.subject) for f in report.findings if f.code in CONV_CODES]
+
+
+@pytest.mark.parametrize(
+    "network", [LearnerConvNet(), LearnerConvNet(pad=2), SimpleConvNet(seed=0)]
+)
+def test_a_correct_conv_net_gets_no_finding(images, network):
+    report = examine(network, *images, learning_rate=0.1)
+    assert not [f for f in report.findings if f.severity != "info"], str(report)
+
+
+@pytest.mark.parametrize("network", [LearnerConvNet(), SimpleConvNet(seed=0)])
+def test_images_channels_last_are_named_first_with_the_transpose(images, network):
+    x, t = images
+    report = examine(network, x.transpose(0, 2, 3, 1), t)
+    first = report.findings[0]
+    assert (first.code, first.variant, first.subject) == ("input-layout", "channels-last", "Conv1")
+    assert "x.transpose(0, 3, 1, 2)" in first.fix
+    assert "20x28x28x1" in first.message
+
+
+def test_flattened_images_fed_to_a_learners_conv_net_are_named(images):
+    x, t = images
+    report = examine(LearnerConvNet(), x.reshape(20, 784), t)
+    assert conv_findings(report)[0] == ("input-layout", "flat", "Conv1")
+    assert "x.reshape(-1, 1, 28, 28)" in report.findings[0].fix
+
+
+def test_a_net_that_reshapes_its_own_input_is_not_told_to(images):
+    x, t = images
+    # digitlab's conv nets take (N, 784) rows as well as images
+    assert not conv_findings(examine(SimpleConvNet(seed=0), x.reshape(20, 784), t))
+
+
+def test_transposed_im2col_is_found_although_the_gradient_check_passes(images):
+    report = examine(LearnerConvNet(transposed_patches=True), *images, learning_rate=0.1)
+    assert conv_findings(report) == [("conv-wrong", "patch-transposed", "Conv1")]
+    assert "gradient-mismatch" not in report.codes  # backward agrees with the wrong forward
+    assert "W.reshape(FN, -1)" in report.findings[0].message
+
+
+def test_a_pooling_backward_that_routes_to_the_wrong_cell_is_named(images):
+    report = examine(LearnerConvNet(mirrored_pooling=True), *images, learning_rate=0.1)
+    found = [f for f in report.findings if f.code == "pooling-wrong"]
+    assert [(f.variant, f.subject) for f in found] == [("backward", "Pool1")]
+    # in every one-winner 2x2 window the winner gets nothing and its mirror cell the gradient:
+    # 2 of its 4 pixels are wrong
+    assert found[0].evidence["share"] == 0.5
+    assert report.findings[0].code == "pooling-wrong"  # before the gradient-mismatch it causes
+    mismatch = [f for f in report.findings if f.code == "gradient-mismatch"]
+    assert all(f.cause == "pooling-wrong — Pool1" for f in mismatch)
+
+
+def test_an_output_size_without_both_paddings_is_named_with_the_formula(images):
+    report = examine(LearnerConvNet(pad=2, padding_once=True), *images)
+    found = conv_findings(report)
+    assert found[0] == ("conv-output-size", "raised", "Conv1")
+    finding = report.findings[0]
+    assert finding.evidence["expected"] == "28x28"
+    assert "(H + 2*pad - FH) // stride + 1" in finding.fix
+
+
+def test_the_findings_read_in_chinese(images):
+    report = examine(LearnerConvNet(mirrored_pooling=True), *images, lang="zh")
+    finding = next(f for f in report.findings if f.code == "pooling-wrong")
+    assert "Pool1" in finding.message and "梯度" in finding.message
