@@ -142,6 +142,16 @@ def test_predict_and_eval_loss_run_a_batch_at_a_time_with_the_same_result():
     assert seen == [5, 5, 5, 5, 3]
 
 
+def test_activations_are_each_activation_layers_output_by_name():
+    net = SimpleConvNet((1, 28, 28), {"filter_num": 3, "filter_size": 5}, 8, seed=0)
+    x = np.random.default_rng(0).random((2, 784))
+    outputs = net.activations(x)
+    assert list(outputs) == ["Relu1", "Relu2"]
+    conv = net.layers["Conv1"].forward(x.reshape(2, 1, 28, 28))
+    np.testing.assert_array_equal(outputs["Relu1"], np.maximum(conv, 0))
+    assert outputs["Relu2"].shape == (2, 8)
+
+
 def test_labels_are_checked_as_for_an_mlp():
     net = SimpleConvNet((1, 8, 8), {"filter_num": 2, "filter_size": 3}, 4, 3)
     with pytest.raises(DataError, match="label 3, outside the 3 classes"):

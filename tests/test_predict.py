@@ -172,6 +172,20 @@ def test_predict_takes_paths_images_arrays_and_models(tmp_path, network, sample)
     assert repr(results[0]).startswith(f"Prediction({results[0].label} ")
 
 
+def test_a_conv_net_reads_pictures_through_the_same_preprocessing(tmp_path, sample, capsys):
+    from digitlab import SimpleConvNet
+
+    net = SimpleConvNet(conv_param={"filter_num": 4, "filter_size": 5}, hidden_size=10, seed=0)
+    path = modelfile.save(net, tmp_path / "conv.npz")
+    picture = tmp_path / "digit.png"
+    Image.fromarray(255 - sample[0][2]).save(picture)
+    result = predict(str(path), picture)
+    seen = preprocess(Image.open(picture)).image
+    np.testing.assert_allclose(result.probabilities, net.predict(seen.reshape(1, 784))[0])
+    assert main(["predict", str(picture), "--model", str(path)]) == 0
+    assert capsys.readouterr().out.startswith(f"{result.label} ")
+
+
 # -- pictures that cannot be read ----------------------------------------------------------------
 
 

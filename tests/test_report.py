@@ -75,6 +75,18 @@ def test_the_report_of_a_real_run_opens_offline_and_every_figure_decodes(run):
             assert image.width <= 1200  # fits the 1100 px column at a laptop's width, or near
 
 
+def test_a_conv_run_shows_its_filters_and_what_they_find_in_a_digit(tmp_path):
+    config = TrainConfig(net="simple-conv", hidden=20, epochs=1, seed=0)
+    conv_run = train_run(config, tmp_path / "conv", progress=False, log=None)
+    text, refs = read_page(conv_run.out_dir / "report.html")
+    assert {"report/filters.png", "report/feature_maps.png"} <= set(refs.urls)
+    assert "report/weights.png" not in refs.urls  # no 28x28 tiles of a 4-D W1
+    assert "one filter of the first convolution" in text
+    for name in ("filters.png", "feature_maps.png"):
+        with Image.open(conv_run.out_dir / "report" / name) as image:
+            assert image.format == "PNG" and image.width <= 1200
+
+
 def test_the_report_says_what_the_run_measured(run):
     text, _refs = read_page(run.out_dir / "report.html")
     assert f"{run.history.test_acc[-1]:.2%}" in text

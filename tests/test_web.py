@@ -41,7 +41,24 @@ def test_pixels_are_read(client, digit):
     assert body["top"][0]["label"] == str(label) and body["top"][0]["probability"] > 0.9
     assert sum(body["probabilities"]) == pytest.approx(1.0, abs=1e-5)
     assert np.array(body["input"]).shape == (28, 28) and len(body["hidden"]) == 64
+    assert body["feature_maps"] == []  # no convolution in a 784-64-10 network
     assert [c["probability"] for c in body["top"]] == sorted(body["probabilities"])[::-1][:3]
+
+
+def test_a_conv_net_shows_its_first_convolutions_feature_maps(runs_dir, digit):
+    from digitlab import SimpleConvNet
+    from digitlab.nn.conv import Convolution
+
+    net = SimpleConvNet(conv_param={"filter_num": 6, "filter_size": 5}, hidden_size=12, seed=0)
+    net.metadata = {"classes": [str(i) for i in range(10)]}
+    client = TestClient(create_app(net, runs_dir), base_url=LOCAL)
+    pixels, _ = digit
+    body = client.post("/api/predict", json={"pixels": pixels.tolist()}).json()
+    maps = np.array(body["feature_maps"])
+    assert maps.shape == (6, 24, 24) and len(body["hidden"]) == 12
+    seen = np.array(body["input"]).reshape(1, 1, 28, 28)
+    expected = np.maximum(Convolution(net.params["W1"], net.params["b1"]).forward(seen), 0)
+    np.testing.assert_allclose(maps, expected[0], atol=2e-3)  # the page's 3 decimals
 
 
 def test_a_png_drawing_is_read_like_digitlab_predict(client, web_network, digit):

@@ -130,6 +130,18 @@ class Network:
             )
         return t
 
+    def activations(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Each activation layer's output in eval mode, by the layer's book name ("Relu1": (N,
+        FN, OH, OW) after a convolution, (N, H) after an affine layer), for x as predict takes
+        it: what the report and the draw page show of the inside."""
+        x = self.as_input(x)
+        outputs = {}
+        for name, layer in self.layers.items():
+            x = layer.forward(x, train=False)
+            if layer.elementwise is not None:
+                outputs[name] = x
+        return outputs
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities (eval mode). x: (N, input_size) -> (N, output_size), rows sum
         to 1. Computed eval_batch_size samples at a time: a conv net's activations for 10,000

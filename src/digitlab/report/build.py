@@ -87,7 +87,7 @@ def write_report(
         if dataset is None:
             dataset = _load_dataset(config.get("data") or metadata.get("dataset"), notes)
         sections += _test_set_sections(network, dataset, out)
-        sections.append(_weights_section(network, out))
+        sections.append(_weights_section(network, dataset, out))
     sections += _inside_sections(run_dir / "stats.npz", out)
     sections.append(_findings_section(run_dir / "findings.json"))
     sections.append(_settings_section(config, metadata, network))
@@ -193,9 +193,11 @@ def _test_set_sections(network, dataset, out: Path) -> list[Section]:
     return [confusion_section, gallery]
 
 
-def _weights_section(network, out: Path) -> Section:
+def _weights_section(network, dataset, out: Path) -> Section:
     section = Section("weights", _("First layer"))
     weights = network.params.get("W1")
+    if weights is not None and weights.ndim == 4:
+        return _filters_section(section, network, dataset, out)
     if weights is None or weights.shape[0] != 784:
         section.notes.append(_("The first layer does not take 28x28 images."))
         return section
@@ -207,6 +209,38 @@ def _weights_section(network, out: Path) -> Section:
             "they multiply: red pixels raise the unit's input when there is ink there, blue "
             "pixels lower it. Strokes and blobs are patterns the unit detects; pure noise is a "
             "unit that learned little."
+        )
+    )
+    return section
+
+
+def _filters_section(section: Section, network, dataset, out: Path) -> Section:
+    """A conv net's first filters, and what they find in a test digit (its feature maps)."""
+    figures.plot_filters(network.params["W1"], out / "filters.png")
+    section.figures.append(f"{FIGURE_DIR}/filters.png")
+    section.captions.append(
+        _(
+            "Each tile is one filter of the first convolution: the small pattern it slides over "
+            "the image, red where ink raises its output and blue where ink lowers it. Edges of "
+            "one direction, spots and stroke ends are what such filters learn."
+        )
+    )
+    if dataset is None or network.input_size != int(np.prod(dataset.x_test.shape[1:])):
+        return section
+    image = dataset.x_test[0].astype(network.dtype) / 255
+    maps = next(
+        (x[0] for x in network.activations(image.reshape(1, -1)).values() if x.ndim == 4), None
+    )
+    if maps is None:
+        return section
+    label = str(dataset.classes[int(dataset.t_test[0])])
+    figures.plot_feature_maps(image.reshape(28, 28), maps, label, out / "feature_maps.png")
+    section.figures.append(f"{FIGURE_DIR}/feature_maps.png")
+    section.captions.append(
+        _(
+            "The first test digit and what each filter finds in it: one map per filter, "
+            "bright where the filter's pattern is, after the activation. The layers above read "
+            "these maps, not the pixels."
         )
     )
     return section

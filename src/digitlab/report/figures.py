@@ -129,17 +129,9 @@ def plot_first_layer(weights: np.ndarray, path: str | Path, max_units: int = 256
     """Each hidden unit's incoming weights (a column of W1, 784 values) as a 28x28 tile: red
     where ink raises the unit's input, blue where it lowers it; each tile on its own scale."""
     units = min(weights.shape[1], max_units)
-    columns = int(np.ceil(np.sqrt(units)))
-    rows = -(-units // columns)
-    side = 28
-    mosaic = np.full((rows * (side + 1) - 1, columns * (side + 1) - 1), np.nan)
-    for k in range(units):
-        tile = weights[:, k].reshape(side, side).astype(float)
-        scale = np.abs(tile).max()
-        r, c = divmod(k, columns)
-        mosaic[r * (side + 1) : r * (side + 1) + side, c * (side + 1) : c * (side + 1) + side] = (
-            tile / scale if scale > 0 else tile
-        )
+    tiles = weights[:, :units].T.reshape(units, 28, 28).astype(float)
+    scale = np.abs(tiles).max(axis=(1, 2), keepdims=True)
+    mosaic, rows, columns = _mosaic(tiles / np.where(scale > 0, scale, 1))
     size = min(10.0, max(4.0, columns * 0.62))
     fig = Figure(figsize=(size, size * rows / columns + 0.5), layout="constrained")
     ax = fig.add_subplot()
@@ -148,6 +140,55 @@ def plot_first_layer(weights: np.ndarray, path: str | Path, max_units: int = 256
     ax.set_axis_off()
     shown = f"{units} of {weights.shape[1]}" if units < weights.shape[1] else f"all {units}"
     ax.set_title(f"First layer: what each hidden unit looks for ({shown} units)")
+    fig.savefig(path, dpi=DPI)
+    return Path(path)
+
+
+def _mosaic(tiles: np.ndarray, gap: float = np.nan) -> tuple[np.ndarray, int, int]:
+    """Tiles (K, H, W) laid out in a near-square grid one cell apart: (mosaic, rows, columns)."""
+    count, h, w = tiles.shape
+    columns = int(np.ceil(np.sqrt(count)))
+    rows = -(-count // columns)
+    mosaic = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1), gap)
+    for k in range(count):
+        r, c = divmod(k, columns)
+        mosaic[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = tiles[k]
+    return mosaic, rows, columns
+
+
+def plot_filters(weights: np.ndarray, path: str | Path) -> Path:
+    """A conv net's first filters W1 (FN, C, FH, FW) as FN tiles (summed over the channels),
+    red where ink raises the filter's output, blue where it lowers it, each on its own scale:
+    the book's visualize_filter, in colour."""
+    filters = weights.sum(axis=1).astype(float)
+    scale = np.abs(filters).max(axis=(1, 2), keepdims=True)
+    mosaic, rows, columns = _mosaic(filters / np.where(scale > 0, scale, 1))
+    size = min(8.0, max(3.0, columns * 0.8))
+    fig = Figure(figsize=(size, size * rows / columns + 0.5), layout="constrained")
+    ax = fig.add_subplot()
+    cmap = colormaps["RdBu_r"].with_extremes(bad="white")
+    ax.imshow(mosaic, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    fh, fw = weights.shape[2:]
+    ax.set_title(f"First convolution: its {len(weights)} filters ({fh}x{fw})")
+    fig.savefig(path, dpi=DPI)
+    return Path(path)
+
+
+def plot_feature_maps(image: np.ndarray, maps: np.ndarray, label: str, path: str | Path) -> Path:
+    """One test digit (28, 28) beside what each first-layer filter finds in it: maps (FN, OH,
+    OW), the first convolution's output after its activation, all on one scale."""
+    mosaic, rows, columns = _mosaic(maps.astype(float))
+    fig = Figure(figsize=(9.0, 4.0 * max(1.0, rows / columns) + 0.4), layout="constrained")
+    digit_ax, maps_ax = fig.subplots(1, 2, width_ratios=(1, 3))
+    digit_ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    digit_ax.set_title(f"a test digit ({label})")
+    top = np.nanmax(mosaic) if np.isfinite(np.nanmax(mosaic)) and np.nanmax(mosaic) > 0 else 1.0
+    cmap = colormaps["magma"].with_extremes(bad="white")
+    maps_ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=top, interpolation="nearest")
+    maps_ax.set_title(f"its {len(maps)} feature maps after the first convolution")
+    for ax in (digit_ax, maps_ax):
+        ax.set_axis_off()
     fig.savefig(path, dpi=DPI)
     return Path(path)
 

@@ -51,7 +51,12 @@ class PredictResponse(BaseModel):
     classes: list[str]
     top: list[ClassProbability] = Field(description="the three most probable classes")
     input: list[list[float]] = Field(description="the 28x28 image the network saw, in [0, 1]")
-    hidden: list[float] = Field(description="the first hidden layer's activations")
+    hidden: list[float] = Field(description="the first fully connected hidden layer's activations")
+    feature_maps: list[list[list[float]]] = Field(
+        default_factory=list,
+        description="a conv net's first convolution's maps after its activation, (FN, OH, OW); "
+        "empty for a network without convolutions",
+    )
     digit: bool = Field(
         default=True, description="false when the drawing holds no digit the network can read"
     )
@@ -124,7 +129,7 @@ def create_app(
             reason = translate(
                 reason, _page_language(lang, request.headers.get("accept-language", ""))
             )
-        hidden = _first_hidden_layer(network, x)
+        hidden, maps = _inside(network, x)
         order = np.argsort(probabilities)[::-1][:3]
         return PredictResponse(
             probabilities=probabilities.tolist(),
@@ -135,6 +140,7 @@ def create_app(
             ],
             input=np.round(x, 4).tolist(),
             hidden=np.round(hidden, 4).tolist(),
+            feature_maps=np.round(maps, 3).tolist(),
             digit=reason is None,
             reason=reason,
         )
@@ -213,11 +219,10 @@ def _check_classes(network, classes: list[str]) -> None:
         )
 
 
-def _first_hidden_layer(network, pixels: np.ndarray) -> np.ndarray:
-    """The first activation layer's output (H,) for one preprocessed digit (28, 28)."""
-    x = network.as_input(pixels.reshape(1, -1).astype(network.dtype))
-    for layer in network.layers:
-        x = layer.forward(x, train=False)
-        if layer.elementwise is not None:
-            return x[0]
-    return np.zeros(0)
+def _inside(network, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For one preprocessed digit (28, 28): the first fully connected activation layer's
+    output (H,), and a conv net's first activation of images (FN, OH, OW) (else empty)."""
+    outputs = network.activations(pixels.reshape(1, -1).astype(network.dtype)).values()
+    hidden = next((x[0] for x in outputs if x.ndim == 2), np.zeros(0))
+    maps = next((x[0] for x in outputs if x.ndim == 4), np.zeros((0, 0, 0)))
+    return hidden, maps

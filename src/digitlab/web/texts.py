@@ -26,6 +26,12 @@ PAGE_TEXTS = (
     N_("Hidden units"),
     N_("Activations of the hidden layer, brighter is stronger"),
     N_("Each square is one hidden unit; brighter means it fires more for your drawing."),
+    N_("Feature maps"),
+    N_("Feature maps of the first convolution, brighter is stronger"),
+    N_(
+        "Each tile is what one filter of the first convolution finds in your drawing: bright "
+        "where its pattern (an edge, a corner, a stroke's end) is."
+    ),
     N_("The server did not answer:"),
     N_("No digit found:"),
     # the runs page

@@ -16,6 +16,7 @@ function reset() {
   renderBars(null);
   clearCanvas(document.getElementById("seen"));
   clearCanvas(document.getElementById("hidden"));
+  clearCanvas(document.getElementById("maps"));
 }
 
 function clearCanvas(canvas) {
@@ -60,7 +61,28 @@ for (const type of ["pointerup", "pointercancel"]) {
 document.getElementById("clear").addEventListener("click", reset);
 document.addEventListener("keydown", (event) => {
   if ((event.key === "c" || event.key === "C" || event.key === "Escape") && !event.ctrlKey && !event.metaKey) {
-    reset();
+    // A conv net's feature maps (FN, OH, OW) as tiles in a grid, one pixel apart, on one scale.
+function paintMaps(canvas, maps) {
+  const h = maps[0].length, w = maps[0][0].length;
+  const columns = Math.ceil(Math.sqrt(maps.length));
+  const rows = Math.ceil(maps.length / columns);
+  canvas.width = columns * (w + 1) - 1;
+  canvas.height = rows * (h + 1) - 1;
+  const g = canvas.getContext("2d");
+  const image = g.createImageData(canvas.width, canvas.height);
+  const top = Math.max(1e-9, ...maps.map((m) => Math.max(...m.map((row) => Math.max(...row)))));
+  maps.forEach((map, k) => {
+    const left = (k % columns) * (w + 1), upper = Math.floor(k / columns) * (h + 1);
+    map.forEach((row, y) => row.forEach((v, x) => {
+      const c = Math.round(255 * Math.max(0, v) / top);
+      const at = 4 * ((upper + y) * canvas.width + left + x);
+      image.data.set([c, Math.round(c * 0.85), 40 + Math.round(c * 0.4), 255], at);
+    }));
+  });
+  g.putImageData(image, 0, 0);
+}
+
+reset();
   }
 });
 
@@ -97,6 +119,9 @@ function show(result) {
   renderBars(result);
   paintGrey(document.getElementById("seen"), result.input);
   paintHidden(document.getElementById("hidden"), result.hidden);
+  const maps = result.feature_maps || [];
+  document.getElementById("maps-part").hidden = maps.length === 0;
+  if (maps.length) paintMaps(document.getElementById("maps"), maps);
 }
 
 // Built from elements and text nodes, never HTML: class names come from the model file, and
@@ -145,6 +170,27 @@ function paintHidden(canvas, values) {
   values.forEach((v, i) => {
     const c = Math.round(255 * Math.max(0, v) / top);
     image.data.set([c, Math.round(c * 0.85), 40 + Math.round(c * 0.4), 255], 4 * i);
+  });
+  g.putImageData(image, 0, 0);
+}
+
+// A conv net's feature maps (FN, OH, OW) as tiles in a grid, one pixel apart, on one scale.
+function paintMaps(canvas, maps) {
+  const h = maps[0].length, w = maps[0][0].length;
+  const columns = Math.ceil(Math.sqrt(maps.length));
+  const rows = Math.ceil(maps.length / columns);
+  canvas.width = columns * (w + 1) - 1;
+  canvas.height = rows * (h + 1) - 1;
+  const g = canvas.getContext("2d");
+  const image = g.createImageData(canvas.width, canvas.height);
+  const top = Math.max(1e-9, ...maps.map((m) => Math.max(...m.map((row) => Math.max(...row)))));
+  maps.forEach((map, k) => {
+    const left = (k % columns) * (w + 1), upper = Math.floor(k / columns) * (h + 1);
+    map.forEach((row, y) => row.forEach((v, x) => {
+      const c = Math.round(255 * Math.max(0, v) / top);
+      const at = 4 * ((upper + y) * canvas.width + left + x);
+      image.data.set([c, Math.round(c * 0.85), 40 + Math.round(c * 0.4), 255], at);
+    }));
   });
   g.putImageData(image, 0, 0);
 }
