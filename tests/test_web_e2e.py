@@ -222,6 +222,27 @@ def test_a_chinese_browser_gets_the_pages_in_chinese(server, browser, page):
 HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1">'
 
 
+def test_a_conv_net_shows_its_feature_maps_and_an_mlp_does_not(server, page, digit):
+    from digitlab import SimpleConvNet
+    from digitlab.web.app import create_app
+
+    pixels, _ = digit
+    page.goto(server + "/")
+    draw(page, pixels)
+    assert page.locator("#maps-part").is_hidden()  # a 784-64-10 network has no convolution
+    net = SimpleConvNet(conv_param={"filter_num": 6, "filter_size": 5}, hidden_size=12, seed=0)
+    net.metadata = {"classes": [str(i) for i in range(10)]}
+    with running(create_app(net, None)) as url:
+        page.goto(url + "/")
+        draw(page, pixels)
+        assert page.locator("#maps-part").is_visible()
+        # six 24x24 maps in a 3x2 grid, one pixel apart
+        size = page.evaluate(
+            "[document.getElementById('maps').width, document.getElementById('maps').height]"
+        )
+        assert size == [3 * 25 - 1, 2 * 25 - 1]
+
+
 @pytest.fixture(scope="module")
 def hostile_server(web_network, tmp_path_factory):
     """A server whose model names every class, and whose runs folder names a run, with
