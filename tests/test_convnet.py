@@ -156,6 +156,11 @@ def test_labels_are_checked_as_for_an_mlp():
     net = SimpleConvNet((1, 8, 8), {"filter_num": 2, "filter_size": 3}, 4, 3)
     with pytest.raises(DataError, match="label 3, outside the 3 classes"):
         net.loss(np.zeros((2, 1, 8, 8)), [0, 3])
+    x = np.random.default_rng(0).random((2, 1, 8, 8))
+    # a column of labels (N, 1), as the book's gradient_check passes it, is a column of indices
+    assert net.loss(x, np.array([[2], [0]])) == net.loss(x, [2, 0])
+    with pytest.raises(DataError, match="label 3, outside"):
+        net.loss(x, np.array([[2], [3]]))
 
 
 @pytest.mark.parametrize(
