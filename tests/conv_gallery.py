@@ -14,6 +14,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+#: the doctor's codes these networks plant (tests/test_doctor_conv.py)
+CODES = frozenset({"input-layout", "conv-output-size", "conv-wrong", "pooling-wrong"})
 BOOK_ORDER = (0, 4, 5, 1, 2, 3)  # (N, OH, OW, C, FH, FW): a patch laid out channel, row, column
 TRANSPOSED_ORDER = (0, 4, 5, 1, 3, 2)  # (N, OH, OW, C, FW, FH)
 

@@ -97,15 +97,20 @@ def test_backprop_matches_central_differences_through_every_kind_of_layer(weight
         np.testing.assert_allclose(grads[name], numerical[name], rtol=1e-5, atol=1e-8, err_msg=name)
 
 
-def test_simple_conv_net_gradient_matches_the_books_loop_exactly():
-    """The layer-by-layer numerical gradient is the book's loop, number for number."""
+def test_simple_conv_net_numerical_gradient_is_the_books_loop():
+    """The conv layer's central differences are the book's loop number for number (each run
+    from its own layer's input); the fully connected layers' come from the cached fast path
+    (digitlab.gradients.fast), equal to the loop but for the loop's own rounding."""
     conv_param = {"filter_num": 2, "filter_size": 3, "pad": 1, "stride": 1}
     net = SimpleConvNet((1, 8, 8), conv_param, 4, 3, weight_init_std=0.3, seed=0)
     x, t = small_batch((3, 1, 8, 8))
     fast = net.numerical_gradient(x, t)
     for name, param in net.params.items():
         book = numerical_gradient(lambda _: net.loss(x, t, train=True), param)
-        np.testing.assert_array_equal(fast[name], book, err_msg=name)
+        if name in ("W1", "b1"):
+            np.testing.assert_array_equal(fast[name], book, err_msg=name)
+        else:  # f(w+h) - f(w-h) of two losses near 1 loses about 1e-16 / 1e-4 to rounding
+            np.testing.assert_allclose(fast[name], book, rtol=0, atol=1e-10, err_msg=name)
     # h = 1e-6 for the comparison with backprop: here two cells of a pooling window differ by
     # 7e-5, and a step of 1e-4 crosses the max's kink (the book's step is not always small)
     backprop, fine = net.gradient(x, t), net.numerical_gradient(x, t, h=1e-6)

@@ -4,11 +4,9 @@ a correct conv net (the learner's or digitlab's) gets no finding about its layer
 import numpy as np
 import pytest
 
-from conv_gallery import LearnerConvNet
+from conv_gallery import CODES, LearnerConvNet
 from digitlab import SimpleConvNet
 from digitlab.doctor import examine
-
-CONV_CODES = {"input-layout", "conv-output-size", "conv-wrong", "pooling-wrong"}
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +16,7 @@ def images(mnist_10k_inputs):
 
 
 def conv_findings(report):
-    return [(f.code, f.variant, f.subject) for f in report.findings if f.code in CONV_CODES]
+    return [(f.code, f.variant, f.subject) for f in report.findings if f.code in CODES]
 
 
 @pytest.mark.parametrize(

@@ -210,12 +210,14 @@ def test_each_planted_bug_is_flagged(batch, name):
 
 
 def test_every_code_is_planted_somewhere():
+    from conv_gallery import CODES as CONV_CODES
     from digitlab.doctor import CODES
 
     planted = set().union(*(case[3] for case in CASES.values()))
     # loss-stalled is the watcher's (tests/test_doctor_watch.py); update-sign-flipped is about an
-    # update a program applies (tests/program_gallery.py, tests/test_doctor_program.py)
-    assert CODES - planted == {"loss-stalled", "update-sign-flipped"}
+    # update a program applies (tests/program_gallery.py, tests/test_doctor_program.py); the
+    # conv nets' codes are planted in tests/conv_gallery.py (tests/test_doctor_conv.py)
+    assert CODES - planted == {"loss-stalled", "update-sign-flipped"} | CONV_CODES
 
 
 @pytest.mark.parametrize(

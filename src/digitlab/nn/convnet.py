@@ -23,7 +23,7 @@ import numpy as np
 
 from digitlab._validate import number
 from digitlab.errors import ConfigError, DataError
-from digitlab.gradients.numerical import DEFAULT_H, numerical_gradient
+from digitlab.gradients.numerical import DEFAULT_H
 from digitlab.nn.base import Network, check_seed_and_rng, checked_dtype
 from digitlab.nn.conv import Convolution, Pooling, output_size
 from digitlab.nn.init import init_std
@@ -235,29 +235,12 @@ class ConvNet(Network):
         self, x: np.ndarray, t: np.ndarray, h: float = DEFAULT_H
     ) -> dict[str, np.ndarray]:
         """Central differences of the training-mode loss for every parameter, as the book
-        computes them (one coordinate at a time, step h), but each from the input of the
-        parameter's own layer: the layers before it are run once, not twice per coordinate.
-        The same numbers as the book's loop; to compare with `gradient` under Dropout, call
-        both inside `frozen()`."""
-        x = self.as_input(x)
-        t = self._targets(x, t)
-        grads: dict[str, np.ndarray] = {}
-        with self.frozen():
-            inputs = [x]
-            for layer in self.layers:
-                inputs.append(layer.forward(inputs[-1], True))
-            for index, layer in enumerate(self.layers):
-                for name in layer.param_names:
+        computes them (step h): the fully connected layers' from cached values (see
+        digitlab.gradients.fast), the others one coordinate at a time, each from the input of
+        its own layer. To compare with `gradient` under Dropout, call both inside `frozen()`."""
+        from digitlab.gradients.fast import finite_differences  # gradients builds on nn
 
-                    def loss_from_here(_, start: int = index) -> float:
-                        out = inputs[start]
-                        for later in self.layers[start:]:
-                            out = later.forward(out, True)
-                        loss = self.last_layer.forward(out, t)
-                        return loss + self._weight_penalty() if self.weight_decay else loss
-
-                    grads[name] = numerical_gradient(loss_from_here, self.params[name], h)
-        return grads
+        return finite_differences(self, x, t, h)
 
     def config(self) -> dict:
         """The constructor's arguments as JSON: the design's layers for a ConvNet, the book's
