@@ -44,6 +44,25 @@ def test_a_healthy_run_is_left_alone(data):
     assert trainer.watcher in trainer.callbacks
 
 
+def test_a_schedule_decaying_the_rate_to_zero_is_not_a_rate_too_low(data):
+    x, t = data
+
+    def decayed(epoch):  # as a cosine schedule's last steps: the rate nearly 0, on purpose
+        return 1.0 if epoch < 1 else 1e-9
+
+    def fit(rate, schedule):
+        watcher = TrainingWatcher(every=10)
+        network = TwoLayerNet(784, 100, 10, "he", seed=0)
+        Trainer(
+            network, SGD(rate), epochs=2, schedule=schedule, callbacks=[watcher], progress=False
+        ).fit(x, t)
+        return {f.code for f in watcher.findings}
+
+    assert "learning-rate-too-low" not in fit(0.5, decayed)
+    # the same tiny rate set for the whole run is named
+    assert "learning-rate-too-low" in fit(0.5e-9, None)
+
+
 def test_the_watcher_can_be_left_out(data):
     x, t = data
     trainer = Trainer(

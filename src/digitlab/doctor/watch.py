@@ -145,7 +145,11 @@ class TrainingWatcher:
             self._losses.append(loss)
             return
         # the Trainer's loss was computed before this step's update (loss_and_gradient)
-        self._rate = getattr(trainer.optimizer, "lr", None)
+        rate = getattr(trainer.optimizer, "lr", None)
+        # a schedule that takes the rate below where it started (a cosine's last steps reach 0)
+        # makes the updates small on purpose: no rate to blame for tiny steps then
+        decayed = trainer.schedule is not None and rate is not None and rate < trainer.base_lr
+        self._rate = None if decayed else rate
         stop = self._check(trainer.network, loss, grads, None, step, loss_first=True)
         if stop is not None:
             trainer.stop(stop.message)
