@@ -85,6 +85,8 @@ def preprocess(source, *, name: str | None = None) -> Preprocessed:
     if name is None:
         name = str(source) if isinstance(source, (str, os.PathLike)) else _("the image")
     original = to_float(picture)
+    if float(np.ptp(original)) < MIN_CONTRAST:  # one colour: no background fit can find ink
+        raise _no_digit(name, _("nothing stands out from the background (a blank picture)"))
     background, dark_ink = fit_background(original)
     strength, opposite = ink_strength(original, background, dark_ink)
     threshold = _threshold(strength, opposite)
