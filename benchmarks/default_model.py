@@ -47,15 +47,20 @@ def read_all(network, pictures) -> np.ndarray:
     return np.array(labels)
 
 
-def photos_and_scans(count: int) -> tuple[list, np.ndarray]:
+WAYS = (*TRANSFORMS, phone_photo)
+
+
+def photos_and_scans(count: int) -> tuple[list, np.ndarray, np.ndarray]:
+    """`count` test digits shown every way: (pictures, labels, which way (index into WAYS))."""
     data = load_dataset("mnist-10k", progress=False)
     rng = np.random.default_rng(0)
     chosen = rng.choice(len(data.t_test), size=count, replace=False)
-    pictures, labels = [], []
-    for transform in (*TRANSFORMS, phone_photo):
+    pictures, labels, ways = [], [], []
+    for k, transform in enumerate(WAYS):
         pictures += [transform(digit, rng) for digit in data.x_test[chosen]]
         labels += list(data.t_test[chosen])
-    return pictures, np.array(labels)
+        ways += [k] * count
+    return pictures, np.array(labels), np.array(ways)
 
 
 def other_writers() -> tuple[np.ndarray, np.ndarray]:
@@ -87,9 +92,13 @@ def measure(path: str | None, photos, writers) -> dict:
         "model": path or "shipped default",
         "network": repr(network),
         "mnist": network.accuracy(x_test, data.t_test.astype(np.intp)),
-        "photos": float(np.mean(read_all(network, photos[0]) == photos[1])),
-        "writers": network.accuracy(*writers),
     }
+    right = read_all(network, photos[0]) == photos[1]
+    row["photos"] = float(np.mean(right))
+    row["photos_by_way"] = {
+        way.__name__: float(np.mean(right[photos[2] == k])) for k, way in enumerate(WAYS)
+    }
+    row["writers"] = network.accuracy(*writers)
     row["seconds"] = time.perf_counter() - start
     row["handwriting"] = (row["photos"] + row["writers"]) / 2
     return row
@@ -114,6 +123,10 @@ def main() -> None:
             f"{row['model'][-58:]:58} {row['mnist']:10.2%} {row['photos']:12.2%} "
             f"{row['writers']:11.2%} {row['handwriting']:12.2%}"
         )
+    print("photos/scans, way by way: " + ", ".join(way.__name__ for way in WAYS))
+    for row in rows:
+        ways = " ".join(f"{row['photos_by_way'][way.__name__]:.1%}" for way in WAYS)
+        print(f"  {row['model'][-40:]:40} {ways}")
     print(
         f"photos/scans: {len(photos[1])} pictures ({args.photos} test digits x "
         f"{len(TRANSFORMS) + 1} ways) read through digitlab.predict (a refusal counts as "

@@ -1,10 +1,12 @@
-"""The full numerical gradient of 784-100-10 (batch 100, float64): the book's loop vs. digitlab.
+"""The full numerical gradient of 784-100-10 (batch 100, float64) and of the book's
+SimpleConvNet (batch 10): the book's loop vs. digitlab.
 
 The book's loop runs two full forward passes per parameter; it is timed on a random sample of
 parameters and extrapolated to all 79,510 (stated as such in the output). digitlab's fast path
 computes the same central differences for every parameter. Also timed: backprop for the same
 batch, and the sampled gradient check of a network that is not digitlab's (the book-style net
-in book_style.py). Prints a table and writes JSON.
+in book_style.py). For SimpleConvNet (433,890 parameters, 10 images) the book's loop is timed on
+`--conv-loop-sample` parameters and extrapolated. Prints a table and writes JSON.
 
     python benchmarks/numerical_gradient.py [--loop-sample 2000] [--rounds 3]
 """
@@ -22,7 +24,7 @@ import numpy as np
 
 import digitlab
 from book_style import BookTwoLayerNet
-from digitlab import TwoLayerNet
+from digitlab import SimpleConvNet, TwoLayerNet
 from digitlab.datasets import load_dataset
 from digitlab.gradients import check, sampled_numerical_gradient
 from digitlab.run import to_inputs
@@ -60,6 +62,9 @@ def main() -> None:
         "--loop-sample", type=int, default=2000, help="parameters the book's loop is timed on"
     )
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--conv-loop-sample", type=int, default=300, help="SimpleConvNet parameters timed"
+    )
     parser.add_argument("--json", default=str(ROOT / "benchmarks/results/numerical_gradient.json"))
     args = parser.parse_args()
 
@@ -82,11 +87,23 @@ def main() -> None:
     foreign = BookTwoLayerNet(*(ref.params[k].copy() for k in ("W1", "b1", "W2", "b2")))
     foreign_check = timed(lambda: check(foreign, x, t, coordinates=30), args.rounds)
 
+    conv = SimpleConvNet(seed=0)
+    images = x[:10].reshape(10, 1, 28, 28)
+    conv_loop, conv_sampled = book_loop_seconds(conv, images, t[:10], args.conv_loop_sample, 1)
+    conv_fast = timed(lambda: conv.numerical_gradient(images, t[:10]), 1)
+    conv_params = sum(p.size for p in conv.params.values())
+
     rows = [
         (f"book's loop, all 79,510 (extrapolated from {sampled:,} parameters)", loop),
         ("digitlab fast path, all 79,510", fast),
         ("digitlab backprop", backprop),
         ("sampled check of a book-style net (30 per tensor)", foreign_check),
+        (
+            f"SimpleConvNet, 10 images: book's loop, all {conv_params:,} "
+            f"(extrapolated from {conv_sampled})",
+            conv_loop,
+        ),
+        (f"SimpleConvNet, 10 images: digitlab, all {conv_params:,}", conv_fast),
     ]
     speedup = statistics.median(loop) / statistics.median(fast)
     hours_book = statistics.median(loop50) * 10_000 / 3600
@@ -117,6 +134,8 @@ def main() -> None:
                 "speedup_median": speedup,
                 "book_ch4_training_hours_book_loop": hours_book,
                 "book_ch4_training_minutes_digitlab": minutes_ours,
+                "simple_conv_net_speedup": statistics.median(conv_loop)
+                / statistics.median(conv_fast),
             },
             indent=1,
         )

@@ -129,17 +129,36 @@ def plot_first_layer(weights: np.ndarray, path: str | Path, max_units: int = 256
     """Each hidden unit's incoming weights (a column of W1, 784 values) as a 28x28 tile: red
     where ink raises the unit's input, blue where it lowers it; each tile on its own scale."""
     units = min(weights.shape[1], max_units)
-    tiles = weights[:, :units].T.reshape(units, 28, 28).astype(float)
+    shown = f"{units} of {weights.shape[1]}" if units < weights.shape[1] else f"all {units}"
+    title = f"First layer: what each hidden unit looks for ({shown} units)"
+    tiles = weights[:, :units].T.reshape(units, 28, 28)
+    return _plot_signed_tiles(tiles, title, path, inch_per_tile=0.62, largest=10.0)
+
+
+def plot_filters(weights: np.ndarray, path: str | Path) -> Path:
+    """A conv net's first filters W1 (FN, C, FH, FW) as FN tiles (summed over the channels),
+    red where ink raises the filter's output, blue where it lowers it, each on its own scale:
+    the book's visualize_filter, in colour."""
+    fh, fw = weights.shape[2:]
+    title = f"First convolution: its {len(weights)} filters ({fh}x{fw})"
+    return _plot_signed_tiles(weights.sum(axis=1), title, path, inch_per_tile=0.8, largest=8.0)
+
+
+def _plot_signed_tiles(
+    tiles: np.ndarray, title: str, path: str | Path, inch_per_tile: float, largest: float
+) -> Path:
+    """Weight tiles (K, H, W) in a grid, each scaled to its own largest magnitude, red for
+    positive and blue for negative."""
+    tiles = tiles.astype(float)
     scale = np.abs(tiles).max(axis=(1, 2), keepdims=True)
     mosaic, rows, columns = _mosaic(tiles / np.where(scale > 0, scale, 1))
-    size = min(10.0, max(4.0, columns * 0.62))
+    size = min(largest, max(3.0, columns * inch_per_tile))
     fig = Figure(figsize=(size, size * rows / columns + 0.5), layout="constrained")
     ax = fig.add_subplot()
     cmap = colormaps["RdBu_r"].with_extremes(bad="white")
     ax.imshow(mosaic, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
     ax.set_axis_off()
-    shown = f"{units} of {weights.shape[1]}" if units < weights.shape[1] else f"all {units}"
-    ax.set_title(f"First layer: what each hidden unit looks for ({shown} units)")
+    ax.set_title(title)
     fig.savefig(path, dpi=DPI)
     return Path(path)
 
@@ -154,25 +173,6 @@ def _mosaic(tiles: np.ndarray, gap: float = np.nan) -> tuple[np.ndarray, int, in
         r, c = divmod(k, columns)
         mosaic[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = tiles[k]
     return mosaic, rows, columns
-
-
-def plot_filters(weights: np.ndarray, path: str | Path) -> Path:
-    """A conv net's first filters W1 (FN, C, FH, FW) as FN tiles (summed over the channels),
-    red where ink raises the filter's output, blue where it lowers it, each on its own scale:
-    the book's visualize_filter, in colour."""
-    filters = weights.sum(axis=1).astype(float)
-    scale = np.abs(filters).max(axis=(1, 2), keepdims=True)
-    mosaic, rows, columns = _mosaic(filters / np.where(scale > 0, scale, 1))
-    size = min(8.0, max(3.0, columns * 0.8))
-    fig = Figure(figsize=(size, size * rows / columns + 0.5), layout="constrained")
-    ax = fig.add_subplot()
-    cmap = colormaps["RdBu_r"].with_extremes(bad="white")
-    ax.imshow(mosaic, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
-    ax.set_axis_off()
-    fh, fw = weights.shape[2:]
-    ax.set_title(f"First convolution: its {len(weights)} filters ({fh}x{fw})")
-    fig.savefig(path, dpi=DPI)
-    return Path(path)
 
 
 def plot_feature_maps(image: np.ndarray, maps: np.ndarray, label: str, path: str | Path) -> Path:

@@ -61,28 +61,7 @@ for (const type of ["pointerup", "pointercancel"]) {
 document.getElementById("clear").addEventListener("click", reset);
 document.addEventListener("keydown", (event) => {
   if ((event.key === "c" || event.key === "C" || event.key === "Escape") && !event.ctrlKey && !event.metaKey) {
-    // A conv net's feature maps (FN, OH, OW) as tiles in a grid, one pixel apart, on one scale.
-function paintMaps(canvas, maps) {
-  const h = maps[0].length, w = maps[0][0].length;
-  const columns = Math.ceil(Math.sqrt(maps.length));
-  const rows = Math.ceil(maps.length / columns);
-  canvas.width = columns * (w + 1) - 1;
-  canvas.height = rows * (h + 1) - 1;
-  const g = canvas.getContext("2d");
-  const image = g.createImageData(canvas.width, canvas.height);
-  const top = Math.max(1e-9, ...maps.map((m) => Math.max(...m.map((row) => Math.max(...row)))));
-  maps.forEach((map, k) => {
-    const left = (k % columns) * (w + 1), upper = Math.floor(k / columns) * (h + 1);
-    map.forEach((row, y) => row.forEach((v, x) => {
-      const c = Math.round(255 * Math.max(0, v) / top);
-      const at = 4 * ((upper + y) * canvas.width + left + x);
-      image.data.set([c, Math.round(c * 0.85), 40 + Math.round(c * 0.4), 255], at);
-    }));
-  });
-  g.putImageData(image, 0, 0);
-}
-
-reset();
+    reset();
   }
 });
 
@@ -167,11 +146,14 @@ function paintHidden(canvas, values) {
   const g = canvas.getContext("2d");
   const image = g.createImageData(canvas.width, canvas.height);
   const top = Math.max(1e-9, ...values);
-  values.forEach((v, i) => {
-    const c = Math.round(255 * Math.max(0, v) / top);
-    image.data.set([c, Math.round(c * 0.85), 40 + Math.round(c * 0.4), 255], 4 * i);
-  });
+  values.forEach((v, i) => image.data.set(warm(v, top), 4 * i));
   g.putImageData(image, 0, 0);
+}
+
+// An activation v as a warm colour: black at 0, light yellow at `top`.
+function warm(v, top) {
+  const c = Math.round(255 * Math.max(0, v) / top);
+  return [c, Math.round(c * 0.85), 40 + Math.round(c * 0.4), 255];
 }
 
 // A conv net's feature maps (FN, OH, OW) as tiles in a grid, one pixel apart, on one scale.
@@ -187,9 +169,7 @@ function paintMaps(canvas, maps) {
   maps.forEach((map, k) => {
     const left = (k % columns) * (w + 1), upper = Math.floor(k / columns) * (h + 1);
     map.forEach((row, y) => row.forEach((v, x) => {
-      const c = Math.round(255 * Math.max(0, v) / top);
-      const at = 4 * ((upper + y) * canvas.width + left + x);
-      image.data.set([c, Math.round(c * 0.85), 40 + Math.round(c * 0.4), 255], at);
+      image.data.set(warm(v, top), 4 * ((upper + y) * canvas.width + left + x));
     }));
   });
   g.putImageData(image, 0, 0);
