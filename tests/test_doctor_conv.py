@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conv_gallery import CODES, LearnerConvNet
-from digitlab import SimpleConvNet
+from digitlab import ConvNet, SimpleConvNet
 from digitlab.doctor import examine
 
 
@@ -25,6 +25,15 @@ def conv_findings(report):
 def test_a_correct_conv_net_gets_no_finding(images, network):
     report = examine(network, *images, learning_rate=0.1)
     assert not [f for f in report.findings if f.severity != "info"], str(report)
+
+
+def test_every_kind_of_digitlab_layer_passes_the_layer_checks(images):
+    # average pooling, padding, stride 2, BatchNorm and Dropout between the checked layers
+    from test_convnet import EVERYTHING
+
+    network = ConvNet((1, 28, 28), EVERYTHING, seed=0)
+    x, t = images
+    assert not conv_findings(examine(network, x, t % 3))
 
 
 @pytest.mark.parametrize("network", [LearnerConvNet(), SimpleConvNet(seed=0)])
