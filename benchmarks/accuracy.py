@@ -19,7 +19,6 @@ shipped with digitlab. Prints a table and writes benchmarks/results/accuracy.jso
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 import warnings
@@ -34,7 +33,7 @@ from digitlab.datasets import Augment, load_dataset
 from digitlab.nn import MLP
 from digitlab.run import to_inputs
 from digitlab.train import SGD, Cosine, Momentum
-from epoch_speed import environment
+from epoch_speed import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = {
@@ -267,16 +266,12 @@ def main() -> None:
             )
         rows += benchmark(name, configs, args.seeds, args.data)
     print_table(rows)
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "accuracy",
         "seeds": args.seeds,
-        "environment": environment(),
         "results": rows,
     }
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {out}")
+    write_report(args.json, report)
 
 
 if __name__ == "__main__":

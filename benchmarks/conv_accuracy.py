@@ -27,7 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from epoch_speed import environment
+from epoch_speed import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 FASHION = str(ROOT.parent / "shared" / "data" / "fashion-mnist")
@@ -105,11 +105,8 @@ def main() -> None:
             f"{name}: median {statistics.median(accuracies):.2%}, lowest {min(accuracies):.2%}"
             f" (bar {CONFIGS[name][0]:.1%})"
         )
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"benchmark": "conv_accuracy", "environment": environment(), "results": rows}
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {out}")
+    report = {"benchmark": "conv_accuracy", "results": rows}
+    write_report(args.json, report)
 
 
 if __name__ == "__main__":

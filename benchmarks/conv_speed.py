@@ -31,11 +31,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
-import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -47,10 +44,9 @@ from epoch_speed import (
     batch_order,
     blas_threads,
     current_rss_mb,
-    environment,
+    interleaved_rounds,
     mean_loss,
-    measure,
-    prepare,
+    write_report,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -344,27 +340,12 @@ def main() -> None:
 
     peers = [p for p in PEERS if p in args.peers]
     threads = args.threads or blas_threads()
-    runs: dict[str, list[dict]] = {peer: [] for peer in peers}
-    load = {"before": os.getloadavg()}
-    with tempfile.TemporaryDirectory(prefix="digitlab-bench-") as tmp:
-        n = prepare(args.data, Path(tmp))
-        for r in range(args.rounds):
-            rotation = r % len(peers)
-            for peer in peers[rotation:] + peers[:rotation]:
-                result = measure(peer, Path(tmp), r, threads, bool(args.threads), __file__)
-                runs[peer].append(result)
-            print(
-                f"round {r + 1}/{args.rounds}: "
-                + ", ".join(f"{peer} {runs[peer][-1]['seconds']:.2f} s" for peer in peers)
-                + f" (load average {os.getloadavg()[0]:.1f})",
-                file=sys.stderr,
-            )
-    load["after"] = os.getloadavg()
+    runs, n, load = interleaved_rounds(
+        peers, args.rounds, args.data, threads, bool(args.threads), __file__
+    )
     ours = summarize("digitlab", runs["digitlab"], None) if "digitlab" in runs else None
     rows = [summarize(peer, runs[peer], ours if peer != "digitlab" else None) for peer in peers]
     print_table(rows, n, args.rounds, threads)
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "conv_speed",
         "what": f"one epoch of SimpleConvNet, batch {BATCH_SIZE}, SGD lr {LR}, float32, {n} "
@@ -374,12 +355,10 @@ def main() -> None:
         "threads_set_by": "--threads" if args.threads else "the BLAS default",
         "thread_variables": THREAD_VARIABLES,
         "targets": TARGETS,
-        "environment": environment(),
         "load_average_1_5_15_min": load,
         "results": rows,
     }
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {out}")
+    write_report(args.json, report)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ Prints a table and writes benchmarks/results/default_model.json.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from digitlab import modelfile
 from digitlab.datasets import load_dataset
 from digitlab.imaging import predict
 from digitlab.imaging.photo_like import TRANSFORMS, phone_photo
-from epoch_speed import environment
+from epoch_speed import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -132,17 +131,13 @@ def main() -> None:
         f"{len(TRANSFORMS) + 1} ways) read through digitlab.predict (a refusal counts as "
         f"wrong); UCI writers: {len(writers[1])} digits in MNIST's form"
     )
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "default_model",
         "photos": {"digits": args.photos, "ways": len(TRANSFORMS) + 1},
         "writers": len(writers[1]),
-        "environment": environment(),
         "results": rows,
     }
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {out}")
+    write_report(args.json, report)
 
 
 if __name__ == "__main__":

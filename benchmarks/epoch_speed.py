@@ -361,6 +361,39 @@ def measure(
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def interleaved_rounds(
+    peers: list[str], rounds: int, data_dir: str, threads: int, set_threads: bool, script: str
+) -> tuple[dict[str, list[dict]], int, dict]:
+    """Every peer measured `rounds` times by `script`'s workers, the rounds interleaved in a
+    rotating order so that no peer is always first (or always after the same one) and a noisy
+    machine slows them alike. Returns (runs by peer, images, the load average before/after:
+    other work on a small machine shows up there first)."""
+    runs: dict[str, list[dict]] = {peer: [] for peer in peers}
+    load = {"before": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="digitlab-bench-") as tmp:
+        n = prepare(data_dir, Path(tmp))
+        for r in range(rounds):
+            rotation = r % len(peers)
+            for peer in peers[rotation:] + peers[:rotation]:
+                runs[peer].append(measure(peer, Path(tmp), r, threads, set_threads, script))
+            print(
+                f"round {r + 1}/{rounds}: "
+                + ", ".join(f"{peer} {runs[peer][-1]['seconds']:.3f} s" for peer in peers)
+                + f" (load average {os.getloadavg()[0]:.1f})",
+                file=sys.stderr,
+            )
+    load["after"] = os.getloadavg()
+    return runs, n, load
+
+
+def write_report(path: str, report: dict) -> None:
+    """The benchmark's JSON, with the machine's description added, and a line saying where."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**report, "environment": environment()}, indent=1) + "\n")
+    print(f"wrote {out}")
+
+
 def summarize(peer: str, runs: list[dict], ours: dict | None) -> dict:
     seconds = [r["seconds"] for r in runs]
     row = {
@@ -442,27 +475,12 @@ def main() -> None:
 
     peers = [p for p in PEERS if p in args.peers]
     threads = args.threads or blas_threads()
-    runs: dict[str, list[dict]] = {peer: [] for peer in peers}
-    # the machine's load before and after: other work on a small machine shows up here first
-    load = {"before": os.getloadavg()}
-    with tempfile.TemporaryDirectory(prefix="digitlab-bench-") as tmp:
-        n = prepare(args.data, Path(tmp))
-        for r in range(args.rounds):
-            rotation = r % len(peers)  # no peer always first (or always after the same one)
-            for peer in peers[rotation:] + peers[:rotation]:
-                runs[peer].append(measure(peer, Path(tmp), r, threads, bool(args.threads)))
-            print(
-                f"round {r + 1}/{args.rounds}: "
-                + ", ".join(f"{peer} {runs[peer][-1]['seconds']:.3f} s" for peer in peers)
-                + f" (load average {os.getloadavg()[0]:.1f})",
-                file=sys.stderr,
-            )
-    load["after"] = os.getloadavg()
+    runs, n, load = interleaved_rounds(
+        peers, args.rounds, args.data, threads, bool(args.threads), __file__
+    )
     ours = summarize("digitlab", runs["digitlab"], None) if "digitlab" in runs else None
     rows = [summarize(peer, runs[peer], ours if peer != "digitlab" else None) for peer in peers]
     print_table(rows, n, args.rounds, threads)
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "epoch_speed",
         "what": f"one epoch, {'-'.join(map(str, SIZES))}, batch {BATCH_SIZE}, SGD lr {LR}, "
@@ -471,12 +489,10 @@ def main() -> None:
         "threads": threads,
         "threads_set_by": "--threads" if args.threads else "the BLAS default",
         "targets": TARGETS,
-        "environment": environment(),
         "load_average_1_5_15_min": load,
         "results": rows,
     }
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {out}")
+    write_report(args.json, report)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ Prints a table and writes benchmarks/results/time_to_accuracy.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 import warnings
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from epoch_speed import environment
+from epoch_speed import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKS = {"mnist-10k": 0.97, "fashion-mnist": 0.89}
@@ -189,17 +188,13 @@ def main() -> None:
                     ),
                     flush=True,
                 )
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "time_to_accuracy",
         "threads": args.threads,
         "seed": args.seed,
-        "environment": environment(),
         "results": rows,
     }
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {out}")
+    write_report(args.json, report)
 
 
 if __name__ == "__main__":
