@@ -155,8 +155,8 @@ def test_callbacks_see_every_step_and_can_stop_the_run():
 
 
 def test_train_accuracy_on_a_fixed_subset_of_a_large_training_set(mnist_10k_inputs):
-    """Above train_accuracy_samples, the accuracy after each epoch is measured on a fixed
-    random subset (close to the full pass); the training itself is unchanged."""
+    """Above train_accuracy_samples, the accuracy after each epoch is measured on every k-th
+    sample (close to the full pass); the training itself is unchanged."""
     x, t = mnist_10k_inputs[0], mnist_10k_inputs[1]
 
     def run(samples):
@@ -176,6 +176,9 @@ def test_train_accuracy_on_a_fixed_subset_of_a_large_training_set(mnist_10k_inpu
     assert all(np.array_equal(full_net.params[k], sub_net.params[k]) for k in full_net.params)
     assert full.train_acc[-1] == full_net.accuracy(x, t)
     assert sub.train_acc[-1] != full.train_acc[-1]  # measured on 2,000 samples, not 10,000
+    assert sub.train_acc[-1] == sub_net.accuracy(x[::5], t[::5])  # every 5th of 10,000
     assert abs(sub.train_acc[-1] - full.train_acc[-1]) < 0.02
+    odd_net, odd = run(3000)  # 10,000 / 3,000: every 4th, 2,500 samples (never more than asked)
+    assert odd.train_acc[-1] == odd_net.accuracy(x[::4], t[::4])
     with pytest.raises(ConfigError, match="train_accuracy_samples"):
         Trainer(full_net, train_accuracy_samples=0)

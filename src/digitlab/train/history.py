@@ -14,7 +14,7 @@ class History:
     """What a run measured, appended to as it trains.
 
     loss: the mini-batch loss of every step; train_acc / test_acc: accuracy after each epoch
-    (train_acc on at most Trainer.train_accuracy_samples training samples, a fixed subset;
+    (train_acc on at most Trainer.train_accuracy_samples training samples, every k-th one;
     test_acc empty when no test set was given); epoch_loss: mean step loss of each epoch;
     seconds: training time of each epoch; val_acc / val_loss: on the validation set after each
     epoch (empty without one); lr: the learning rate of each epoch's last step.

@@ -41,7 +41,7 @@ class Trainer:
             stops a run whose loss turns NaN or diverges, with the finding that explains it,
             and logs saturated or dead units and stalls; kept as `self.watcher`.
         train_accuracy_samples: the training accuracy after each epoch is measured on at most
-            this many training samples, the same random subset every epoch (None: all). On
+            this many training samples, every k-th one, the same every epoch (None: all). On
             60,000 images, a full pass costs a third of an epoch's training, while 10,000
             samples pin the accuracy to within about 0.2 points (its standard error at 95%).
     """
@@ -218,13 +218,15 @@ class Trainer:
 
     def _accuracy_subset(self, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The training samples the accuracy after each epoch is measured on: all of them, or
-        a fixed random subset of train_accuracy_samples, drawn from its own generator so that
-        the shuffling (self.rng) is the same either way."""
+        every k-th of them, at most train_accuracy_samples: a systematic sample, as
+        representative as a random one (a data set sorted by class gives each class its
+        share), and a view of x rather than a copy (a random 10,000 of 60,000 images is a
+        31 MB gather, 6% of a 784-100-10 epoch). The shuffling (self.rng) is not touched."""
         limit = self.train_accuracy_samples
         if limit is None or x.shape[0] <= limit:
             return x, t
-        chosen = np.sort(np.random.default_rng(0).choice(x.shape[0], size=limit, replace=False))
-        return x[chosen], t[chosen]
+        step = -(-x.shape[0] // limit)  # the smallest step that keeps at most `limit`
+        return x[::step], t[::step]
 
     def _summary(self, epoch: int, last_epoch: int) -> str:
         h = self.history
