@@ -91,3 +91,22 @@ def test_the_findings_read_in_chinese(images):
     report = examine(LearnerConvNet(mirrored_pooling=True), *images, lang="zh")
     finding = next(f for f in report.findings if f.code == "pooling-wrong")
     assert "Pool1" in finding.message and "梯度" in finding.message
+
+
+def test_digitlab_doctor_gives_a_conv_net_images_and_names_its_layer(tmp_path, capsys):
+    from pathlib import Path
+
+    from digitlab.cli import main
+
+    gallery = Path(__file__).parent / "conv_gallery.py"
+    assert main(["doctor", f"{gallery}:LearnerConvNet", "--batch", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "input-layout" not in out  # the rows loaded became images
+    assert "20 samples: 0 error(s), 0 warning(s)" in out
+    mine = tmp_path / "mine.py"
+    mine.write_text(
+        "from conv_gallery import LearnerConvNet\n\n\n"
+        "def make():\n    return LearnerConvNet(mirrored_pooling=True)\n"
+    )
+    assert main(["doctor", f"{mine}:make", "--batch", "20"]) == 1
+    assert "[error] pooling-wrong — Pool1" in capsys.readouterr().out

@@ -172,6 +172,7 @@ def _examine_factory(
     """Build the network of MODULE:FACTORY and examine it on a batch of `data`; `quiet` leaves
     out the line that says what is examined (stdout is then the report alone)."""
     from digitlab.doctor import examine
+    from digitlab.doctor.conv import images_for
     from digitlab.doctor.data import labels_for_loss
     from digitlab.doctor.loader import import_module, importable_from, make_network, split_target
 
@@ -187,6 +188,7 @@ def _examine_factory(
                     factory=factory, module=module_name, count=len(x), data=name
                 )
             )
+        x = images_for(network, x)  # a conv net takes the images, not the rows loaded here
         t = labels_for_loss(network, x, indices, len(classes), labels)
         return examine(network, x, t, learning_rate=lr, seed=seed)
 

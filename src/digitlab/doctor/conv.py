@@ -51,6 +51,20 @@ def check_conv_layers(ctx: Context) -> None:
             return
 
 
+def images_for(network, x: np.ndarray) -> np.ndarray:
+    """Rows x (N, D) as the square images (N, C, side, side) the network's first convolution
+    takes, for a caller that loaded the data as rows (`digitlab doctor MODULE:FACTORY`); x
+    unchanged for a network without convolutions or rows that are not such images."""
+    first = next((layer for _, layer in named_layers(network) if is_convolution(layer)), None)
+    if first is None or x.ndim != 2:
+        return x
+    channels = np.shape(first.W)[1]
+    side = round(np.sqrt(x.shape[1] / channels))
+    if channels * side * side != x.shape[1]:
+        return x
+    return x.reshape(len(x), channels, side, side)
+
+
 def named_layers(network) -> list[tuple[str, object]]:
     """The network's layers in order with their names: the keys of an OrderedDict (the book's
     `Conv1`, `Pool1`), digitlab's book names, or 'layer k' (1-based)."""
