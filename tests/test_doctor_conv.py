@@ -110,3 +110,28 @@ def test_digitlab_doctor_gives_a_conv_net_images_and_names_its_layer(tmp_path, c
     )
     assert main(["doctor", f"{mine}:make", "--batch", "20"]) == 1
     assert "[error] pooling-wrong — Pool1" in capsys.readouterr().out
+
+
+def test_a_whole_conv_program_the_doctor_cannot_follow_is_not_called_healthy(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from digitlab.doctor.program import examine_program
+
+    shutil.copy(Path(__file__).parent / "conv_gallery.py", tmp_path)
+    program = tmp_path / "train_conv.py"
+    program.write_text(
+        "import numpy as np\n"
+        "from conv_gallery import LearnerConvNet\n"
+        "rng = np.random.default_rng(0)\n"
+        "x, t = rng.random((40, 1, 28, 28)), rng.integers(0, 10, 40)\n"
+        "net = LearnerConvNet()\n"
+        "for step in range(3):\n"
+        "    grads = net.gradient(x, t)\n"
+        "    for key in net.params:\n"
+        "        net.params[key] -= 0.1 * grads[key]\n"
+    )
+    report = examine_program(program, steps=3, seconds=60)
+    assert [f.code for f in report.findings] == ["network-not-recovered"]
+    assert "digitlab doctor FILE.py:CLASS" in report.findings[0].fix
+    assert "No problems found" not in report.render()

@@ -230,6 +230,7 @@ STAGES: dict[str, int] = {
     "non-finite": 8,
     "network-raised": 9,
     "network-changed-params": 9,
+    "network-not-recovered": 9,
 }
 
 #: a consequence and the causes it may follow from, in the order they are looked for

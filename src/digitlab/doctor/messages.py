@@ -563,6 +563,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         N_("{subject} raised {error} (at {where})."),
         N_("Fix that line first: the doctor skipped the checks that need {subject}."),
     ),
+    "network-not-recovered": (
+        N_(
+            "{subject} ran, but the doctor could not follow its network through the arrays it "
+            "computes (a conv net, or layers it does not know), so nothing was examined: this "
+            "is no clean bill of health."
+        ),
+        N_(
+            "Examine the network object itself: digitlab doctor FILE.py:CLASS, with FILE.py "
+            "the module that defines the network (e.g. simple_convnet.py:SimpleConvNet)."
+        ),
+    ),
     "network-changed-params": (
         N_(
             "{method}() changed the weights {subject} itself; the doctor put them back. An "

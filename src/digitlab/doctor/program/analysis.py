@@ -23,7 +23,7 @@ import numpy as np
 
 from digitlab.doctor.context import rms
 from digitlab.doctor.examine import examine
-from digitlab.doctor.findings import ERROR, WARNING, Finding, make_finding
+from digitlab.doctor.findings import ERROR, INFO, WARNING, Finding, make_finding
 from digitlab.doctor.program import sites
 from digitlab.doctor.program.model import SOFTMAX_OUTPUTS, Model, Recovered
 from digitlab.doctor.program.scope import display_name, key_name
@@ -101,6 +101,13 @@ def program_findings(
             )
     model = recording.model
     if model is None:
+        if not findings:  # nothing examined must not read as "no problems found"
+            add(
+                "network-not-recovered",
+                INFO,
+                recording.program.name,
+                steps=len(recording.steps),
+            )
         return findings, recording.program.name, 0
     first = recording.steps[0] if recording.steps else None
     data = _data(model, first.arrays if first else recording.arrays, recording.arrays)
