@@ -3,13 +3,14 @@
 1. `examine` on 784-100-10 with a batch of 100 MNIST images (float64): digitlab's TwoLayerNet,
    the book's chapter-5 network (book_style.py: layers in an OrderedDict holding the weight
    arrays) and a learner-style network written with plain functions, each without and with a
-   learning rate (which adds the trial steps).
+   learning rate (which adds the trial steps); then on the book's SimpleConvNet, digitlab's and
+   the chapter-7 one of book_style.py, with the same 100 images (`--conv-rounds` rounds).
 2. One epoch of 784-100-10 (float32, batch 100, SGD, 60,000 Fashion-MNIST images) with the
    Trainer's watcher on and off, in pairs, and the time spent inside the watcher.
 
 Prints a table and writes JSON.
 
-    python benchmarks/doctor_speed.py [--rounds 5] [--epoch-rounds 20]
+    python benchmarks/doctor_speed.py [--rounds 5] [--conv-rounds 2] [--epoch-rounds 20]
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 import digitlab
-from book_style import BookTwoLayerNet
-from digitlab import SGD, Trainer, TwoLayerNet
+from book_style import BookSimpleConvNet, BookTwoLayerNet
+from digitlab import SGD, SimpleConvNet, Trainer, TwoLayerNet
 from digitlab.datasets import load_dataset
 from digitlab.doctor import TrainingWatcher, examine
 from digitlab.run import to_inputs
@@ -71,16 +72,26 @@ def book_net(seed: int = 0) -> BookTwoLayerNet:
     return BookTwoLayerNet(*(ref.params[k].copy() for k in ("W1", "b1", "W2", "b2")))
 
 
+def book_conv_net(seed: int = 0) -> BookSimpleConvNet:
+    ref = SimpleConvNet(seed=seed)
+    return BookSimpleConvNet({k: v.copy() for k, v in ref.params.items()})
+
+
 NETWORKS = {
     "digitlab TwoLayerNet (ReLU)": lambda: TwoLayerNet(784, 100, 10, seed=0),
     "book chapter 5 (layers)": book_net,
     "learner-style (sigmoid)": LearnerStyleNet,
 }
+#: conv nets, examined on the same images as (N, 1, 28, 28)
+CONV_NETWORKS = {
+    "digitlab SimpleConvNet": lambda: SimpleConvNet(seed=0),
+    "book chapter 7 SimpleConvNet": book_conv_net,
+}
 
 
-def time_examine(rounds: int, x: np.ndarray, t: np.ndarray) -> list[dict]:
+def time_examine(rounds: int, x: np.ndarray, t: np.ndarray, networks: dict) -> list[dict]:
     rows = []
-    for name, make in NETWORKS.items():
+    for name, make in networks.items():
         for learning_rate in (None, 0.1):
             network = make()
             examine(network, x, t, learning_rate=learning_rate)  # warm up
@@ -152,6 +163,7 @@ def time_epochs(rounds: int, x: np.ndarray, t: np.ndarray) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--conv-rounds", type=int, default=2)
     parser.add_argument("--epoch-rounds", type=int, default=20)
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "fashion-mnist"))
     parser.add_argument(
@@ -162,8 +174,9 @@ def main() -> None:
     mnist = load_dataset("mnist-10k", progress=False)
     x = to_inputs(mnist.x_train[:100], np.float64)
     t = mnist.t_train[:100].astype(np.intp)
-    rows = time_examine(args.rounds, x, t)
-    print(f"examine, 784-100-10, batch 100 (float64), {args.rounds} rounds")
+    rows = time_examine(args.rounds, x, t, NETWORKS)
+    rows += time_examine(args.conv_rounds, x.reshape(-1, 1, 28, 28), t, CONV_NETWORKS)
+    print(f"examine, batch 100 (float64), {args.rounds} rounds ({args.conv_rounds} for conv nets)")
     print(f"{'network':30} {'lr':>5} {'min (s)':>8} {'median (s)':>11}  findings")
     for row in rows:
         lr = "-" if row["learning_rate"] is None else f"{row['learning_rate']:g}"
