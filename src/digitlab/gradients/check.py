@@ -307,7 +307,9 @@ def check(
                 )
                 values, kinks = across_kinks(grad[index], loss, plus, minus, h, noise)
                 if np.result_type(param) == np.float64:
-                    noise = refine(loss_function, param, grad[index], index, values, kinks, h, loss)
+                    noise = refine(
+                        loss_function, param, grad[index], index, values, kinks, h, loss, noise
+                    )
             tensors.append(
                 compare(name, shape, grad[index], values, index, noise, int(kinks.sum()))
             )
@@ -375,13 +377,14 @@ def refine(
     kinks: np.ndarray,
     h: float,
     loss: float,
+    noise: float,
 ) -> float:
     """Look again, with a step of h / 10, at the coordinates whose analytic value is not yet
     within CORRECT_BELOW of `values`, and keep the closer numerical value (and kink flag), in
     place: a conv net's loss has so many kinks that a step of 1e-5 often straddles two of them,
     where no one-sided difference is a derivative. float64 losses only (at h / 10 float32
-    rounding would drown the difference). Returns the noise that now applies."""
-    noise = difference_noise(np.float64, loss, h)
+    rounding would drown the difference). `noise`: that of step h. Returns the noise that now
+    applies."""
     doubtful = relative_error(analytic, values, noise) >= CORRECT_BELOW
     if not doubtful.any():
         return noise
