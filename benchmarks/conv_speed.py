@@ -48,6 +48,7 @@ from epoch_speed import (
     mean_loss,
     write_report,
 )
+from epoch_speed import summarize as epoch_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ("digitlab", "book-style", "pytorch")
@@ -268,29 +269,14 @@ def worker(peer: str, data: Path, seed: int, threads: int) -> dict:
 
 
 def summarize(peer: str, runs: list[dict], ours: dict | None) -> dict:
-    seconds = [r["seconds"] for r in runs]
-    row = {
-        "peer": peer,
-        "seconds": seconds,
-        "min_s": min(seconds),
-        "median_s": statistics.median(seconds),
-        "check_loss": [r["check_loss"] for r in runs],
-        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-        "epoch_rss_growth_mb": max(r["rss_after_mb"] - r["rss_before_mb"] for r in runs),
-    }
-    if "full_fit_seconds" in runs[0]:
-        row["full_fit_seconds"] = [r["full_fit_seconds"] for r in runs]
-        row["full_median_s"] = statistics.median(row["full_fit_seconds"])
+    """epoch_speed's row, with this benchmark's targets, how far the process's memory grew
+    over the epoch and the median time breakdown."""
+    row = epoch_summary(peer, runs, ours, TARGETS)
+    row["epoch_rss_growth_mb"] = max(r["rss_after_mb"] - r["rss_before_mb"] for r in runs)
     if "breakdown" in runs[0]:
         row["breakdown"] = {
             part: statistics.median(r["breakdown"][part] for r in runs) for part in PARTS
         }
-    if ours is not None:
-        row["ratio_min"] = ours["min_s"] / row["min_s"]
-        row["ratio_median"] = ours["median_s"] / row["median_s"]
-        if peer in TARGETS:
-            row["target"] = TARGETS[peer]
-            row["target_met"] = row["ratio_median"] <= TARGETS[peer]
     return row
 
 
