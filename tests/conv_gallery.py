@@ -5,6 +5,7 @@ over the filter's offsets), written for these tests; each bug is a keyword of Le
 
 * transposed_patches: im2col lays each patch out (C, FW, FH) instead of (C, FH, FW), col2im the
   same way: backward agrees with forward, so only a look at the layer finds it;
+* transposed_pixels: im2col's rows go (N, OW, OH), and forward reads them back as (N, OH, OW);
 * mirrored_pooling: max pooling's backward sends each window's gradient to the mirror image of
   the winning cell;
 * padding_once: the output size counts the padding on one side only.
@@ -18,6 +19,7 @@ import numpy as np
 CODES = frozenset({"input-layout", "conv-output-size", "conv-wrong", "pooling-wrong"})
 BOOK_ORDER = (0, 4, 5, 1, 2, 3)  # (N, OH, OW, C, FH, FW): a patch laid out channel, row, column
 TRANSPOSED_ORDER = (0, 4, 5, 1, 3, 2)  # (N, OH, OW, C, FW, FH)
+PIXELS_TRANSPOSED_ORDER = (0, 5, 4, 1, 2, 3)  # rows (N, OW, OH), read back as (N, OH, OW)
 
 
 def out_size(size, kernel, stride, pad, padding_once=False):
@@ -134,6 +136,7 @@ class LearnerConvNet:
         pad=0,
         seed=0,
         transposed_patches=False,
+        transposed_pixels=False,
         mirrored_pooling=False,
         padding_once=False,
     ):
@@ -148,6 +151,7 @@ class LearnerConvNet:
             "b3": np.zeros(10),
         }
         order = TRANSPOSED_ORDER if transposed_patches else BOOK_ORDER
+        order = PIXELS_TRANSPOSED_ORDER if transposed_pixels else order
         p = self.params
         self.layers = OrderedDict()
         self.layers["Conv1"] = Convolution(p["W1"], p["b1"], 1, pad, order, padding_once)

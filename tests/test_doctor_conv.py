@@ -66,6 +66,12 @@ def test_transposed_im2col_is_found_although_the_gradient_check_passes(images):
     assert "W.reshape(FN, -1)" in report.findings[0].message
 
 
+def test_transposed_output_pixels_are_found(images):
+    report = examine(LearnerConvNet(transposed_pixels=True), *images, learning_rate=0.1)
+    assert conv_findings(report) == [("conv-wrong", "pixels-transposed", "Conv1")]
+    assert "gradient-mismatch" not in report.codes
+
+
 def test_a_pooling_backward_that_routes_to_the_wrong_cell_is_named(images):
     report = examine(LearnerConvNet(mirrored_pooling=True), *images, learning_rate=0.1)
     found = [f for f in report.findings if f.code == "pooling-wrong"]

@@ -32,11 +32,11 @@ SAMPLES = 8
 def check_conv_layers(ctx: Context) -> None:
     """input-layout, conv-output-size, conv-wrong and pooling-wrong, naming the layer."""
     layers = named_layers(ctx.network)
-    first = next((layer for _, layer in layers if is_convolution(layer)), None)
+    first = _first_convolution(layers)
     if first is None or np.ndim(ctx.x) < 2:
         return
     x = np.asarray(ctx.x[:SAMPLES], dtype=np.float64)
-    x = _in_layout(ctx, x, np.shape(first.W)[1], _name_of(layers, first))
+    x = _in_layout(ctx, x, np.shape(first[1].W)[1], first[0])
     if x is None:
         return
     rng = np.random.default_rng(ctx.seed)
@@ -55,10 +55,10 @@ def images_for(network, x: np.ndarray) -> np.ndarray:
     """Rows x (N, D) as the square images (N, C, side, side) the network's first convolution
     takes, for a caller that loaded the data as rows (`digitlab doctor MODULE:FACTORY`); x
     unchanged for a network without convolutions or rows that are not such images."""
-    first = next((layer for _, layer in named_layers(network) if is_convolution(layer)), None)
+    first = _first_convolution(named_layers(network))
     if first is None or x.ndim != 2:
         return x
-    channels = np.shape(first.W)[1]
+    channels = np.shape(first[1].W)[1]
     side = round(np.sqrt(x.shape[1] / channels))
     if channels * side * side != x.shape[1]:
         return x
@@ -95,8 +95,9 @@ def is_pooling(layer) -> bool:
     return all(hasattr(layer, a) for a in ("pool_h", "pool_w", "forward", "backward"))
 
 
-def _name_of(layers: list[tuple[str, object]], layer) -> str:
-    return next(name for name, candidate in layers if candidate is layer)
+def _first_convolution(layers: list[tuple[str, object]]) -> tuple[str, object] | None:
+    """(name, layer) of the first convolution among named layers, or None."""
+    return next(((name, layer) for name, layer in layers if is_convolution(layer)), None)
 
 
 def _in_layout(ctx: Context, x: np.ndarray, channels: int, name: str) -> np.ndarray | None:
@@ -193,7 +194,7 @@ def _check_pooling(
         return None
     setting = dict(pool=f"{reference.pool_h}x{reference.pool_w}", stride=reference.stride)
     out = _forward(layer, x)
-    if out is None or out.shape != expected.shape or not _same(out, expected):
+    if out is None or not _same(out, expected):
         ctx.add("pooling-wrong", ERROR, name, "forward", **setting)
         return expected
     dout = rng.standard_normal(expected.shape)
