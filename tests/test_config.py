@@ -189,7 +189,6 @@ def test_a_conv_net_takes_the_books_defaults_and_builds_the_books_class():
         ({"net": "simple-conv", "hidden": (100, 50)}, "one fully connected hidden layer"),
         ({"net": "deep-conv", "activation": "sigmoid"}, "--activation is a setting of --net mlp"),
         ({"net": "simple-conv", "batchnorm": True}, "--batchnorm is a setting of --net mlp"),
-        ({"net": "simple-conv", "dropout": 0.2}, "--dropout is a setting of --net mlp"),
         ({"net": "conv"}, "--net 'conv' is not known; choose one of mlp, simple-conv"),
     ],
 )

@@ -228,6 +228,23 @@ def test_config_rebuilds_the_same_network():
             np.testing.assert_array_equal(again.params[name], param)
 
 
+def test_simple_conv_net_takes_dropout_after_its_hidden_layer_and_keeps_it_in_its_config():
+    net = SimpleConvNet(hidden_size=8, dropout=0.3, seed=2)
+    names = ["Conv1", "Relu1", "Pool1", "Affine1", "Relu2", "Dropout1", "Affine2"]
+    assert list(net.layers.keys()) == names
+    assert list(SimpleConvNet(hidden_size=8).layers.keys())[-2:] == ["Relu2", "Affine2"]
+    again = network_from_config(net.config())
+    assert again.dropout == 0.3 and list(again.layers.keys()) == names
+    older = {k: v for k, v in SimpleConvNet(hidden_size=8).config().items() if k != "dropout"}
+    assert network_from_config(older).dropout == 0.0  # a file from before the argument
+    x = np.random.default_rng(0).random((4, 1, 28, 28))
+    with net.frozen():  # same masks for both: the dropout layer's backward is the forward's
+        numeric = net.numerical_gradient(x[:2], np.array([1, 2]))
+        analytic = net.gradient(x[:2], np.array([1, 2]))
+    np.testing.assert_allclose(analytic["W3"], numeric["W3"], rtol=1e-5, atol=1e-8)
+    assert net.loss(x, np.arange(4), train=True) != net.loss(x, np.arange(4))
+
+
 def test_simple_conv_net_learns_real_digits(mnist_10k_inputs):
     x_train, t_train, x_test, t_test = mnist_10k_inputs
     net = SimpleConvNet(

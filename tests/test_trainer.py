@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from digitlab import SGD, ConfigError, History, Trainer, TwoLayerNet
+from digitlab import SGD, ConfigError, History, SimpleConvNet, Trainer, TwoLayerNet
+from digitlab.train.threads import SMALL_PRODUCT
 
 
 class SpyNetwork:
@@ -182,3 +184,47 @@ def test_train_accuracy_on_a_fixed_subset_of_a_large_training_set(mnist_10k_inpu
     assert odd.train_acc[-1] == odd_net.accuracy(x[::4], t[::4])
     with pytest.raises(ConfigError, match="train_accuracy_samples"):
         Trainer(full_net, train_accuracy_samples=0)
+
+
+def _blas_threads_seen(network, x, t, **trainer_kwargs) -> set[int]:
+    """The BLAS thread counts (threadpoolctl's view) during each step of a one-epoch fit."""
+    seen: set[int] = set()
+
+    class Spy:
+        def on_step_end(self, trainer, step, loss, grads):
+            seen.update(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+    trainer = Trainer(network, epochs=1, log=None, callbacks=[Spy()], **trainer_kwargs)
+    trainer.fit(x, t)
+    return seen
+
+
+def test_small_products_train_on_one_blas_thread_and_the_setting_comes_back():
+    x, t = np.random.default_rng(0).random((300, 784)), np.arange(300) % 10
+    with threadpool_limits(2, user_api="blas"):
+        assert _blas_threads_seen(TwoLayerNet(784, 100, 10, seed=0), x, t) == {1}
+        # the library's own choice: where the run asks for it, or where the products are large
+        assert _blas_threads_seen(TwoLayerNet(784, 100, 10), x, t, blas_threads=None) == {2}
+        wide = TwoLayerNet(784, 1024, 10, seed=0)  # 1000 x 784 x 1024: 803 million
+        assert max(wide.product_sizes(1000)) > SMALL_PRODUCT
+        assert _blas_threads_seen(wide, x.repeat(4, 0), np.arange(1200) % 10, batch_size=1000) == {
+            2
+        }
+        after = {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+        assert after == {2}
+
+
+def test_product_sizes_are_the_blas_calls_of_a_step():
+    assert TwoLayerNet(784, 100, 10).product_sizes(100) == [100 * 784 * 100, 100 * 100 * 10]
+    # one sample's columns (25, 24*24) times 30 filters; the affine layers take the batch
+    assert SimpleConvNet(hidden_size=256).product_sizes(100) == [
+        30 * 25 * 576,
+        100 * 4320 * 256,
+        100 * 256 * 10,
+    ]
+
+
+@pytest.mark.parametrize("setting", [0, -1, 1.5, True, "many"])
+def test_a_wrong_blas_thread_setting_is_refused(setting):
+    with pytest.raises(ConfigError, match="blas_threads"):
+        Trainer(TwoLayerNet(784, 10, 10), blas_threads=setting)

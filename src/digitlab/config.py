@@ -296,7 +296,9 @@ def build_network(config: TrainConfig, input_size: int, output_size: int) -> Net
             )
         shape = (1, side, side)
         if config.net == "simple-conv":
-            return SimpleConvNet(shape, None, config.hidden[0], output_size, **common)
+            return SimpleConvNet(
+                shape, None, config.hidden[0], output_size, dropout=config.dropout, **common
+            )
         return DeepConvNet(shape, config.hidden[0], output_size, config.dropout, **common)
     common["activation"] = config.activation
     if config.is_two_layer_net():
@@ -488,8 +490,8 @@ def _resolve_dependent(c: dict) -> dict:
 
 
 def _check_conv_net(c: dict) -> None:
-    """The book's conv nets have one fully connected hidden layer and ReLU; SimpleConvNet has
-    no dropout; neither has BatchNorm."""
+    """The book's conv nets have one fully connected hidden layer and ReLU; neither has
+    BatchNorm."""
     net = c["net"]
     if len(c["hidden"]) != 1:
         raise ConfigError(
@@ -499,8 +501,6 @@ def _check_conv_net(c: dict) -> None:
             ).format(net=net, count=len(c["hidden"]), default=DEFAULT_HIDDEN[net][0])
         )
     book = {"activation": "relu", "batchnorm": False}
-    if net == "simple-conv":
-        book["dropout"] = 0.0  # DeepConvNet's dropout is the book's, and may be changed
     for setting, allowed in book.items():
         if c[setting] != allowed:
             raise ConfigError(

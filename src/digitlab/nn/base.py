@@ -78,6 +78,12 @@ class Network:
         needs: `check_batch_memory`)."""
         raise NotImplementedError
 
+    def product_sizes(self, batch_size: int) -> list[int]:
+        """Multiply-adds of each matrix product (one BLAS call) in the forward pass of a
+        training batch of `batch_size` samples: what decides whether BLAS threads pay
+        (`digitlab.train.threads`). Backward's products have the same sizes."""
+        raise NotImplementedError
+
     def config(self) -> dict:
         raise NotImplementedError
 

@@ -56,7 +56,7 @@ class ConvNet(Network):
     """
 
     eval_batch_size = 100  # the book's accuracy(x, t, batch_size=100)
-    #: a book network's constructor arguments after input_dim, in order (its config's keys)
+    #: a book network's constructor arguments after input_dim (its config's keys)
     BOOK_ARGUMENTS: tuple[str, ...] = ()
     #: their values, for `config` (None for a ConvNet of a given design)
     book_arguments: dict | None = None
@@ -208,6 +208,18 @@ class ConvNet(Network):
                 sizes.append(shape[0] * spec["size"] ** 2 * after[1] * after[2])
         return sizes
 
+    def product_sizes(self, batch_size: int) -> list[int]:
+        """Multiply-adds of each BLAS call: a convolution multiplies one sample's columns at a
+        time, (FN, C*FH*FW) @ (C*FH*FW, OH*OW); an affine layer the whole batch."""
+        shapes = self._shapes()
+        sizes = []
+        for spec, shape, after in zip(self.design, shapes, shapes[1:], strict=False):
+            if spec["type"] == "conv":
+                sizes.append(int(np.prod(after)) * shape[0] * spec["size"] ** 2)
+            elif spec["type"] == "affine":
+                sizes.append(batch_size * int(np.prod(shape)) * spec["units"])
+        return sizes
+
     def as_input(self, x) -> np.ndarray:
         """x as (N, C, H, W): rows of C*H*W numbers are reshaped, a channels-last batch and
         any other shape are a DataError that says how to fix it."""
@@ -260,10 +272,11 @@ class ConvNet(Network):
     def from_config(cls, config: dict) -> ConvNet:
         keywords = ("weight_init_std", "weight_decay", "seed", "dtype")
         arguments = ("layers",) if cls is ConvNet else cls.BOOK_ARGUMENTS
+        # By name, and only those present: a file written before an argument existed (such as
+        # SimpleConvNet's dropout) gets its default.
         return cls(
             config["input_dim"],
-            *(config[name] for name in arguments),
-            **{key: config[key] for key in keywords if key in config},
+            **{key: config[key] for key in arguments + keywords if key in config},
         )
 
     def __repr__(self) -> str:
@@ -278,10 +291,11 @@ class SimpleConvNet(ConvNet):
     """The book's chapter 7 network: Conv → ReLU → Pool → Affine → ReLU → Affine → softmax.
 
     Same constructor as the book's; conv_param: filter_num, filter_size, pad, stride.
+    `dropout` (not the book's; default 0, none) puts a Dropout layer after the hidden ReLU.
     Keywords: weight_decay, seed, rng, dtype as in ConvNet.
     """
 
-    BOOK_ARGUMENTS = ("conv_param", "hidden_size", "output_size")
+    BOOK_ARGUMENTS = ("conv_param", "hidden_size", "output_size", "dropout")
 
     def __init__(
         self,
@@ -290,13 +304,16 @@ class SimpleConvNet(ConvNet):
         hidden_size: int = 100,
         output_size: int = 10,
         weight_init_std: float | str = 0.01,
+        dropout: float = 0.0,
         **kwargs,
     ) -> None:
         conv = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1, **(conv_param or {})}
+        self.dropout = dropout
         self.book_arguments = {
             "conv_param": conv,
             "hidden_size": hidden_size,
             "output_size": output_size,
+            "dropout": dropout,
         }
         design = [
             {
@@ -310,6 +327,7 @@ class SimpleConvNet(ConvNet):
             {"type": "pool", "size": 2, "stride": 2},
             {"type": "affine", "units": hidden_size},
             {"type": "relu"},
+            *([{"type": "dropout", "p": dropout}] if dropout else []),
             {"type": "affine", "units": output_size},
         ]
         super().__init__(input_dim, design, weight_init_std=weight_init_std, **kwargs)

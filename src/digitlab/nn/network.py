@@ -143,6 +143,11 @@ class MLP(Network):
         """Numbers one sample makes in each layer (for the memory a batch needs)."""
         return list(self.sizes)
 
+    def product_sizes(self, batch_size: int) -> list[int]:
+        """Multiply-adds of each layer's (batch_size, D_in) @ (D_in, D_out) product."""
+        pairs = zip(self.sizes[:-1], self.sizes[1:], strict=True)
+        return [batch_size * d_in * d_out for d_in, d_out in pairs]
+
     def as_input(self, x) -> np.ndarray:
         """x as an (N, input_size) array, or a DataError that says what it is instead."""
         x = np.asarray(x)

@@ -14,6 +14,7 @@ from digitlab.nn.network import check_batch_memory
 from digitlab.train.callbacks import call
 from digitlab.train.history import History
 from digitlab.train.optimizers import SGD
+from digitlab.train.threads import check_setting, limited, run_threads
 
 
 class Trainer:
@@ -44,6 +45,10 @@ class Trainer:
             this many training samples, every k-th one, the same every epoch (None: all). On
             60,000 images, a full pass costs a third of an epoch's training, while 10,000
             samples pin the accuracy to within about 0.2 points (its standard error at 95%).
+        blas_threads: threads of the BLAS library during `fit`: "auto" (one where every
+            matrix product of a step is small, as for 784-100-10 in batches of 100, where a
+            second thread slows training; else the library's choice; see
+            digitlab.train.threads), a number, or None (leave the library as it is).
     """
 
     def __init__(
@@ -61,6 +66,7 @@ class Trainer:
         augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
         watch: bool = True,
         train_accuracy_samples: int | None = 10_000,
+        blas_threads: int | str | None = "auto",
     ) -> None:
         if not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ConfigError(f"epochs={epochs!r} must be a whole number >= 1.")
@@ -98,6 +104,7 @@ class Trainer:
                 "or None to measure the training accuracy on every sample."
             )
         self.train_accuracy_samples = train_accuracy_samples
+        self.blas_threads = check_setting(blas_threads)
 
     def stop(self, reason: str) -> None:
         """Ask the run to end after the current step (called by callbacks)."""
@@ -149,7 +156,8 @@ class Trainer:
         batch_buffer = np.empty((rows, *x_train.shape[1:]), dtype=x_train.dtype)
         # one numpy error state for the whole loop: with a watcher, an overflow is its finding
         # (named, with its cause) rather than numpy's warning printed before it
-        with self._quiet_if_watched():
+        threads = run_threads(self.network, rows, self.blas_threads)
+        with self._quiet_if_watched(), limited(threads):
             for epoch in range(first_epoch + 1, first_epoch + self.epochs + 1):
                 start_time = time.perf_counter()
                 order = self.rng.permutation(n)
