@@ -168,13 +168,14 @@ def default_model_path() -> Path:
 
 
 def shipped_model_path(name: str) -> Path:
-    """Where the package's model `name` is: "default" (the digit reader, 784-128-10) or
+    """Where the package's model `name` is: "default" (the digit reader, a SimpleConvNet) or
     "digit_or_not" (the network that refuses letters, see digitlab.imaging.digit_check)."""
     return Path(str(resources.files("digitlab") / "models" / f"{name}.npz"))
 
 
 def load_default():
-    """The small model that ships with digitlab (784-128-10, trained on mnist-10k)."""
+    """The model that ships with digitlab: the book's SimpleConvNet, 256 hidden units, trained
+    on mnist-10k with augmentation (README, "The default model")."""
     path = default_model_path()
     if not path.is_file():
         raise ModelFileError(

@@ -1,0 +1,77 @@
+"""Fashion-MNIST above 92.5% with a ConvNet of your own design, trained by Trainer.fit.
+
+The book's SimpleConvNet (one convolution of 30 5x5 filters) levels off near 92.2% on
+Fashion-MNIST: clothes differ in textures and small parts that one layer of filters does not
+separate. Two blocks of 3x3 convolutions (32 then 64 filters, each followed by ReLU and 2x2 max
+pooling) and a hidden layer of 128 with dropout reach about 93% in 12 epochs.
+
+    python examples/fashion_convnet.py --seed 0                # ../shared/data or a download
+    python examples/fashion_convnet.py --data PATH --epochs 12 --out runs/fashion
+
+One epoch takes about 100 s on one core of a 2020s laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from digitlab import ConvNet, Trainer, save
+from digitlab.datasets import load_mnist
+from digitlab.train.optimizers import Adam
+from digitlab.train.schedules import Cosine
+
+#: the layers before the output layer (an affine layer of one unit per class, added below)
+DESIGN = [
+    {"type": "conv", "filters": 32, "size": 3, "pad": 1},
+    {"type": "relu"},
+    {"type": "pool", "size": 2, "stride": 2},
+    {"type": "conv", "filters": 64, "size": 3, "pad": 1},
+    {"type": "relu"},
+    {"type": "pool", "size": 2, "stride": 2},
+    {"type": "affine", "units": 128},
+    {"type": "relu"},
+    {"type": "dropout", "p": 0.3},
+]
+
+
+def train(x_train, t_train, x_test, t_test, *, seed: int = 0, epochs: int = 12, **options):
+    """The ConvNet of DESIGN trained on images x: (N, 1, H, W) float, labels t: (N,) int;
+    returns (network, history). `options` go to the Trainer (log=, progress=)."""
+    classes = int(t_train.max()) + 1
+    design = [*DESIGN, {"type": "affine", "units": classes}]
+    net = ConvNet(x_train.shape[1:], design, seed=seed, dtype="float32")
+    trainer = Trainer(
+        net,
+        Adam(0.001),
+        epochs=epochs,
+        batch_size=100,
+        seed=seed,
+        schedule=Cosine(epochs),
+        **options,
+    )
+    return net, trainer.fit(x_train, t_train, x_test, t_test)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="fashion-mnist", help="a data set name or folder")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--out", help="a folder for the model (model.npz) and history.json")
+    args = parser.parse_args()
+
+    (x_train, t_train), (x_test, t_test) = load_mnist(flatten=False, dataset=args.data)
+    net, history = train(
+        x_train, t_train, x_test, t_test, seed=args.seed, epochs=args.epochs, log=print
+    )
+    print(f"test accuracy {history.test_acc[-1]:.2%}")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        save(net, out / "model.npz", dataset=args.data, accuracy={"test": history.test_acc[-1]})
+        history.save(out / "history.json")
+
+
+if __name__ == "__main__":
+    main()
