@@ -15,6 +15,7 @@ from digitlab.datasets import (
     DATASETS,
     DataFallbackWarning,
     Dataset,
+    download,
     fetch,
     load_dataset,
     load_mnist,
@@ -210,6 +211,31 @@ def test_mnist_falls_back_to_the_shipped_subset_with_a_warning() -> None:
     )
     assert issubclass(DataFallbackWarning, UserWarning)
     assert data.name == "mnist-10k" and len(data.t_train) == 10_000
+
+
+@pytest.mark.usefixtures("offline_mnist")
+def test_offline_the_network_is_tried_once_and_the_fallback_said_once(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+) -> None:
+    attempts = []
+    retrieve = download.pooch.retrieve
+
+    def counted(url, *args, **kwargs):
+        attempts.append(url)
+        return retrieve(url, *args, **kwargs)
+
+    monkeypatch.setattr(download.pooch, "retrieve", counted)
+    with pytest.warns(DataFallbackWarning):
+        load_mnist(progress=False)
+    assert len(attempts) == 1  # the first file's only mirror refused: no more files tried
+    for _ in range(3):  # as a notebook's cells call it: no warning (an error here), no attempt
+        (x_train, _t), _test = load_mnist(progress=False)
+        assert x_train.shape == (10_000, 784)
+    assert len(attempts) == 1
+    with pytest.raises(DownloadError, match="not tried again in this process"):
+        load_dataset("mnist", progress=False, fallback=False)
+    printed = capfd.readouterr()
+    assert "Downloading data from" not in printed.out + printed.err
 
 
 @pytest.mark.usefixtures("offline_mnist")

@@ -5,7 +5,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from digitlab import SGD, ConfigError, History, SimpleConvNet, Trainer, TwoLayerNet
-from digitlab.train.threads import SMALL_PRODUCT
+from digitlab.train.threads import SMALL_STEP
 
 
 class SpyNetwork:
@@ -199,29 +199,25 @@ def _blas_threads_seen(network, x, t, **trainer_kwargs) -> set[int]:
     return seen
 
 
-def test_small_products_train_on_one_blas_thread_and_the_setting_comes_back():
+def test_small_steps_train_on_one_blas_thread_and_the_setting_comes_back():
     x, t = np.random.default_rng(0).random((300, 784)), np.arange(300) % 10
     with threadpool_limits(2, user_api="blas"):
         assert _blas_threads_seen(TwoLayerNet(784, 100, 10, seed=0), x, t) == {1}
-        # the library's own choice: where the run asks for it, or where the products are large
+        # the library's own choice: where the run asks for it, or where a step is large
         assert _blas_threads_seen(TwoLayerNet(784, 100, 10), x, t, blas_threads=None) == {2}
-        wide = TwoLayerNet(784, 1024, 10, seed=0)  # 1000 x 784 x 1024: 803 million
-        assert max(wide.product_sizes(1000)) > SMALL_PRODUCT
-        assert _blas_threads_seen(wide, x.repeat(4, 0), np.arange(1200) % 10, batch_size=1000) == {
-            2
-        }
+        wide = TwoLayerNet(784, 256, 10, seed=0)  # 100 x 784 x 256: 20 million
+        assert wide.multiply_adds(100) > SMALL_STEP
+        assert _blas_threads_seen(wide, x, t) == {2}
         after = {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
         assert after == {2}
 
 
-def test_product_sizes_are_the_blas_calls_of_a_step():
-    assert TwoLayerNet(784, 100, 10).product_sizes(100) == [100 * 784 * 100, 100 * 100 * 10]
-    # one sample's columns (25, 24*24) times 30 filters; the affine layers take the batch
-    assert SimpleConvNet(hidden_size=256).product_sizes(100) == [
-        30 * 25 * 576,
-        100 * 4320 * 256,
-        100 * 256 * 10,
-    ]
+def test_multiply_adds_are_the_products_of_a_batch():
+    assert TwoLayerNet(784, 100, 10).multiply_adds(100) == 100 * (784 * 100 + 100 * 10)
+    # per sample: 30 filters x their 25 weights x 24*24 positions, then the affine layers
+    assert SimpleConvNet(hidden_size=256).multiply_adds(100) == 100 * (
+        30 * 25 * 576 + 4320 * 256 + 256 * 10
+    )
 
 
 @pytest.mark.parametrize("setting", [0, -1, 1.5, True, "many"])

@@ -12,6 +12,8 @@ from digitlab.datasets.idx import read_idx
 from digitlab.datasets.sources import DATASETS, Source, get_source, idx_files, unknown_dataset
 from digitlab.errors import DataError, DownloadError
 
+#: the data sets already replaced by their stand-in in this process: warned about once
+_FELL_BACK: set[tuple[str, tuple[str, ...]]] = set()
 
 class DataFallbackWarning(UserWarning):
     """A smaller shipped data set is used because the one asked for could not be downloaded."""
@@ -94,12 +96,15 @@ def _load_named(
         if not (fallback and source.fallback):
             raise
         stand_in = get_source(source.fallback)
-        warnings.warn(
-            f"cannot download {source.name} (no network?); falling back to the shipped "
-            f"{stand_in.name} ({stand_in.n_train:,} training images)",
-            DataFallbackWarning,
-            stacklevel=3,
-        )
+        key = (source.name, tuple(source.mirrors))
+        if key not in _FELL_BACK:  # one line per process, not one per call
+            _FELL_BACK.add(key)
+            warnings.warn(
+                f"cannot download {source.name} (no network?); falling back to the shipped "
+                f"{stand_in.name} ({stand_in.n_train:,} training images)",
+                DataFallbackWarning,
+                stacklevel=3,
+            )
         return _load_named(stand_in, cache_dir=cache_dir, progress=progress, fallback=False)
     return _read_folder(folder, source.name, source.classes, (source.n_train, source.n_test))
 

@@ -3,8 +3,14 @@
 Downloads go through pooch, which streams each file to a temporary name in the cache folder
 and moves it into place only once its SHA-256 matches, so a failed or corrupt download never
 leaves a half file behind. Mirrors are tried in turn, file by file.
+
+Offline, a data set's download is tried once per process: a notebook that calls `load_mnist`
+in every cell gets one answer, at once, rather than a round of connection attempts (and
+pooch's "Downloading data from" lines) each time.
 """
 
+import contextlib
+import logging
 import os
 from pathlib import Path
 
@@ -18,6 +24,10 @@ CACHE_ENV = "DIGITLAB_DATA_DIR"
 # Seconds to wait for a connection or for the next bytes: a dead mirror fails fast and the
 # next one is tried, while a slow but live one still gets through.
 TIMEOUT_S = 15
+
+#: the downloads that failed in this process, by (data set, its mirrors), with the reason:
+#: asked again, they fail at once (files already in the cache are still used)
+_FAILED: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -55,9 +65,30 @@ def fetch(name: str, *, cache_dir: str | os.PathLike | None = None, progress: bo
         if has_idx_files(folder):
             return folder
     folder = cache_root(cache_dir) / source.name
-    for file_name in GZ_NAMES:
-        _download(source, file_name, folder, progress=progress)
+    key = (source.name, tuple(source.mirrors))
+    if key in _FAILED and not all((folder / file_name).is_file() for file_name in GZ_NAMES):
+        raise DownloadError(_FAILED[key] + " (not tried again in this process)")
+    try:
+        with _quiet_pooch():
+            for file_name in GZ_NAMES:
+                _download(source, file_name, folder, progress=progress)
+    except DownloadError as error:
+        _FAILED[key] = str(error)
+        raise
     return folder
+
+
+@contextlib.contextmanager
+def _quiet_pooch():
+    """pooch's "Downloading data from ..." lines off: the progress bar shows a download, and
+    a failed one is a DownloadError that says what was tried."""
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _verify_shipped(source: Source, folder: Path) -> None:

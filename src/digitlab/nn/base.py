@@ -78,10 +78,10 @@ class Network:
         needs: `check_batch_memory`)."""
         raise NotImplementedError
 
-    def product_sizes(self, batch_size: int) -> list[int]:
-        """Multiply-adds of each matrix product (one BLAS call) in the forward pass of a
-        training batch of `batch_size` samples: what decides whether BLAS threads pay
-        (`digitlab.train.threads`). Backward's products have the same sizes."""
+    def multiply_adds(self, batch_size: int) -> int:
+        """Multiply-adds of the matrix products in the forward pass of a batch of `batch_size`
+        samples (backward's are about twice as many): the work of a training step, which
+        decides whether BLAS threads pay (`digitlab.train.threads`)."""
         raise NotImplementedError
 
     def config(self) -> dict:

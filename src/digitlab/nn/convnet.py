@@ -208,17 +208,17 @@ class ConvNet(Network):
                 sizes.append(shape[0] * spec["size"] ** 2 * after[1] * after[2])
         return sizes
 
-    def product_sizes(self, batch_size: int) -> list[int]:
-        """Multiply-adds of each BLAS call: a convolution multiplies one sample's columns at a
-        time, (FN, C*FH*FW) @ (C*FH*FW, OH*OW); an affine layer the whole batch."""
+    def multiply_adds(self, batch_size: int) -> int:
+        """Multiply-adds of the products: per sample, each convolution's (FN, C*FH*FW) @
+        (C*FH*FW, OH*OW) and each affine layer's (D_in, D_out), times the batch."""
         shapes = self._shapes()
-        sizes = []
+        total = 0
         for spec, shape, after in zip(self.design, shapes, shapes[1:], strict=False):
             if spec["type"] == "conv":
-                sizes.append(int(np.prod(after)) * shape[0] * spec["size"] ** 2)
+                total += int(np.prod(after)) * shape[0] * spec["size"] ** 2
             elif spec["type"] == "affine":
-                sizes.append(batch_size * int(np.prod(shape)) * spec["units"])
-        return sizes
+                total += int(np.prod(shape)) * spec["units"]
+        return batch_size * total
 
     def as_input(self, x) -> np.ndarray:
         """x as (N, C, H, W): rows of C*H*W numbers are reshaped, a channels-last batch and

@@ -143,10 +143,10 @@ class MLP(Network):
         """Numbers one sample makes in each layer (for the memory a batch needs)."""
         return list(self.sizes)
 
-    def product_sizes(self, batch_size: int) -> list[int]:
-        """Multiply-adds of each layer's (batch_size, D_in) @ (D_in, D_out) product."""
+    def multiply_adds(self, batch_size: int) -> int:
+        """Multiply-adds of each layer's (batch_size, D_in) @ (D_in, D_out) product, summed."""
         pairs = zip(self.sizes[:-1], self.sizes[1:], strict=True)
-        return [batch_size * d_in * d_out for d_in, d_out in pairs]
+        return sum(batch_size * d_in * d_out for d_in, d_out in pairs)
 
     def as_input(self, x) -> np.ndarray:
         """x as an (N, input_size) array, or a DataError that says what it is instead."""

@@ -1,13 +1,13 @@
 """How many BLAS threads a training run uses.
 
-OpenBLAS shares any matrix product above a quarter of a million multiply-adds among its
-threads. A training batch of 100 images makes products of a few million, where waking and
-joining a second thread costs more than it saves: on a 2-core machine, one epoch of
-784-100-10 takes 0.52 s with two threads and 0.35 s with one (benchmarks/blas_threads.py
-measures the products size by size). So a run whose largest product is small keeps BLAS to one
-thread for the while; larger networks and batches keep the BLAS's own choice. One thread also
-makes such runs repeat bit for bit on machines with other core counts (OpenBLAS's threads split
-some products' sums differently).
+A step of a small network is many short NumPy calls around a few small matrix products. On a
+small machine, BLAS threads that wait for the next product hold cores the rest of the step
+needs, and a second thread slows such a step down: 784-100-10 in batches of 100 takes 0.70 ms a
+step with one BLAS thread and 0.84 ms with two on a 2-core machine, while 784-256-10 breaks even
+and larger networks, and every conv net, gain from the second thread
+(benchmarks/blas_threads.py). So a run whose steps are small keeps BLAS to one thread for the
+while; the others keep the library's own choice. One thread also makes such runs repeat bit for
+bit on machines with other core counts (OpenBLAS's threads split some sums differently).
 """
 
 from __future__ import annotations
@@ -18,20 +18,21 @@ from threadpoolctl import threadpool_limits
 
 from digitlab.errors import ConfigError
 
-#: a run whose largest matrix product (multiply-adds per BLAS call) is under this uses one
-#: BLAS thread (see benchmarks/blas_threads.py for where a second thread starts to pay)
-SMALL_PRODUCT = 50_000_000
+#: a run whose step makes fewer multiply-adds than this (a batch's forward pass: 7.9 million for
+#: 784-100-10 in batches of 100, 20 million for 784-256-10) uses one BLAS thread
+SMALL_STEP = 12_000_000
 
 
 def run_threads(network, batch_size: int, setting: int | str | None) -> int | None:
     """The BLAS threads for training `network` in batches of `batch_size`: `setting` itself
-    when it is a number or None (the BLAS's own choice); for "auto", 1 where the network's
-    largest product is under SMALL_PRODUCT, else None. A network that cannot tell its
-    products' sizes (no `product_sizes`) keeps the BLAS's choice."""
+    when it is a number or None (the library's own choice); for "auto", 1 where a step makes
+    fewer than SMALL_STEP multiply-adds, else None. A network that cannot tell its work (no
+    `multiply_adds`) keeps the library's choice."""
     if setting != "auto":
         return setting
-    sizes = network.product_sizes(batch_size) if hasattr(network, "product_sizes") else []
-    return 1 if sizes and max(sizes) < SMALL_PRODUCT else None
+    if not hasattr(network, "multiply_adds"):
+        return None
+    return 1 if network.multiply_adds(batch_size) < SMALL_STEP else None
 
 
 def check_setting(setting) -> int | str | None:
