@@ -73,23 +73,27 @@ def save(network, path: str | Path, **metadata) -> Path:
         for k, v in getattr(network, "metadata", {}).items()
         if k not in _WRITTEN_KEYS | _CHECKPOINT_KEYS
     }
-    arrays = {**network.params, **_prefixed(STATE_PREFIX, network_state(network))}
-    return _write(path, network, arrays, {**inherited, **metadata, "kind": "model"})
+    return _write(path, network, model_arrays(network), {**inherited, **metadata, "kind": "model"})
 
 
 def load(path: str | Path):
     """Rebuild the network saved at `path`, bit for bit; its metadata is `.metadata`.
 
-    Reads model files and checkpoints alike. Raises ModelFileError for a missing, malformed,
+    Reads model files and checkpoints alike, and `.safetensors` files written by
+    `digitlab export` (digitlab.export). Raises ModelFileError for a missing, malformed,
     tampered or newer-format file.
     """
     path = Path(path)
     remove_stale(path)  # what a save killed midway left beside it
+    if path.suffix == ".safetensors" and path.is_file():
+        from digitlab.export.safetensors_format import read_safetensors  # export builds on this
+
+        return read_safetensors(path)
     meta = read_metadata(path)
-    network = _build(path, meta)
+    network = built_network(path, meta)
     with _open_npz(path) as npz:
-        arrays = _checked_arrays(path, npz, meta, _array_budget(network))
-    return _network(path, meta, arrays, network)
+        arrays = _checked_arrays(path, npz, meta, array_budget(network))
+    return filled_network(path, meta, arrays, network)
 
 
 def read_metadata(path: str | Path) -> dict:
@@ -120,6 +124,12 @@ def read_metadata(path: str | Path) -> dict:
                 "{member}); pass a model.npz written by `digitlab train`."
             ).format(name=path.name, member=METADATA_MEMBER)
         ) from None
+    return checked_metadata(path, meta)
+
+
+def checked_metadata(path: Path, meta) -> dict:
+    """`meta` (a model's metadata, from any container) checked for the format, its version,
+    its checksum and the records it must hold; a ModelFileError naming `path` if not."""
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(
             _(
@@ -338,10 +348,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                 "the checkpoint.npz that `digitlab train --checkpoint` writes."
             ).format(name=path.name)
         )
-    network = _build(path, meta)
+    network = built_network(path, meta)
     with _open_npz(path) as npz:
-        arrays = _checked_arrays(path, npz, meta, _array_budget(network))
-    network = _network(path, meta, arrays, network)
+        arrays = _checked_arrays(path, npz, meta, array_budget(network))
+    network = filled_network(path, meta, arrays, network)
     try:
         return Checkpoint(
             network=network,
@@ -517,10 +527,31 @@ class CheckpointEachEpoch:
 
 
 def _write(path: str | Path, network, arrays: dict[str, np.ndarray], metadata: dict) -> Path:
-    from digitlab import __version__
-
     path = Path(path)
     arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    meta = describe(network, arrays, metadata)
+    with atomic_write(path, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, array in arrays.items():
+            with zf.open(f"{name}.npy", "w") as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+        zf.writestr(METADATA_MEMBER, metadata_json(meta))
+    return path
+
+
+def model_arrays(network) -> dict[str, np.ndarray]:
+    """What a model file holds of `network`: its params, and its state under "state/"."""
+    return {**network.params, **_prefixed(STATE_PREFIX, network_state(network))}
+
+
+def metadata_json(meta: dict) -> str:
+    return json.dumps(meta, indent=1, default=_json_default)
+
+
+def describe(network, arrays: dict[str, np.ndarray], metadata: dict) -> dict:
+    """The metadata of a model file holding `arrays` of `network`: `metadata` with the format,
+    the network's config, each array's shape, dtype and SHA-256, and a checksum of it all."""
+    from digitlab import __version__
+
     meta = {
         **metadata,
         "format": FORMAT,
@@ -535,12 +566,7 @@ def _write(path: str | Path, network, arrays: dict[str, np.ndarray], metadata: d
         },
     }
     meta["metadata_sha256"] = _metadata_digest(meta)
-    with atomic_write(path, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, array in arrays.items():
-            with zf.open(f"{name}.npy", "w") as member:
-                np.lib.format.write_array(member, array, allow_pickle=False)
-        zf.writestr(METADATA_MEMBER, json.dumps(meta, indent=1, default=_json_default))
-    return path
+    return meta
 
 
 @contextmanager
@@ -579,7 +605,7 @@ def _read_metadata_member(path: Path, zf: zipfile.ZipFile) -> bytes:
     return raw
 
 
-def _build(path: Path, meta: dict):
+def built_network(path: Path, meta: dict):
     """The architecture in `meta`, built (weights drawn afresh), after its size was checked."""
     try:
         return network_from_config(meta["network"])
@@ -592,19 +618,19 @@ def _build(path: Path, meta: dict):
         ) from None
 
 
-def _array_budget(network) -> int:
+def array_budget(network) -> int:
     """The most bytes one array of the file may hold: the network's largest weight (an
     optimizer's moments are as large), or MIN_ARRAY_BUDGET for the small extras."""
     largest = max((np.asarray(p).nbytes for p in network.params.values()), default=0)
     return max(largest, MIN_ARRAY_BUDGET)
 
 
-def _network(path: Path, meta: dict, arrays: dict[str, np.ndarray], network):
+def filled_network(path: Path, meta: dict, arrays: dict[str, np.ndarray], network):
     """Put the checked `arrays` into the `network` built from `meta`."""
     expected = {**network.params, **_prefixed(STATE_PREFIX, network_state(network))}
     for name, want in expected.items():
         if name not in arrays:
-            raise _missing(path, name)
+            raise missing_array(path, name)
         got = arrays[name]
         if got.shape != want.shape or got.dtype != want.dtype:
             raise ModelFileError(
@@ -718,7 +744,7 @@ def _checked_arrays(path: Path, npz, meta: dict, budget: int) -> dict[str, np.nd
     arrays = {}
     for name, record in listed.items():
         if name not in npz.files:
-            raise _missing(path, name)
+            raise missing_array(path, name)
         record = record if isinstance(record, dict) else {}
         _check_header(path, npz, name, record, budget)
         try:
@@ -731,28 +757,33 @@ def _checked_arrays(path: Path, npz, meta: dict, budget: int) -> dict[str, np.nd
                     "model again."
                 ).format(file=path.name, name=name, reason=exc)
             ) from None
-        shape, dtype = record.get("shape"), record.get("dtype")
-        if list(array.shape) != shape or array.dtype.name != dtype:
-            raise ModelFileError(
-                _(
-                    "cannot load {file}: {name} is {got} but the metadata says {want}; the file "
-                    "was altered."
-                ).format(
-                    file=path.name,
-                    name=name,
-                    got=f"{array.dtype}{list(array.shape)}",
-                    want=f"{dtype}{shape}",
-                )
-            )
-        if record.get("sha256") != _digest(array):
-            raise ModelFileError(
-                _(
-                    "cannot load {file}: {name} does not match the checksum in its metadata; "
-                    "the file was altered or damaged, save the model again."
-                ).format(file=path.name, name=name)
-            )
-        arrays[name] = array
+        arrays[name] = checked_array(path, name, array, record)
     return arrays
+
+
+def checked_array(path: Path, name: str, array: np.ndarray, record: dict) -> np.ndarray:
+    """`array` if its shape, dtype and SHA-256 are those its metadata `record` lists."""
+    shape, dtype = record.get("shape"), record.get("dtype")
+    if list(array.shape) != shape or array.dtype.name != dtype:
+        raise ModelFileError(
+            _(
+                "cannot load {file}: {name} is {got} but the metadata says {want}; the file "
+                "was altered."
+            ).format(
+                file=path.name,
+                name=name,
+                got=f"{array.dtype}{list(array.shape)}",
+                want=f"{dtype}{shape}",
+            )
+        )
+    if record.get("sha256") != _digest(array):
+        raise ModelFileError(
+            _(
+                "cannot load {file}: {name} does not match the checksum in its metadata; "
+                "the file was altered or damaged, save the model again."
+            ).format(file=path.name, name=name)
+        )
+    return array
 
 
 def _check_header(path: Path, npz, name: str, record: dict, budget: int) -> None:
@@ -790,7 +821,7 @@ def _check_header(path: Path, npz, name: str, record: dict, budget: int) -> None
         )
 
 
-def _missing(path: Path, name: str) -> ModelFileError:
+def missing_array(path: Path, name: str) -> ModelFileError:
     return ModelFileError(
         _(
             "cannot load {file}: the array {name!r} is missing; the file is incomplete, save "

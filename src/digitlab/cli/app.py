@@ -6,6 +6,7 @@ import click
 
 from digitlab.cli.data import data
 from digitlab.cli.doctor import doctor
+from digitlab.cli.export import export
 from digitlab.cli.gradcheck import gradcheck
 from digitlab.cli.predict import predict
 from digitlab.cli.report import report
@@ -39,3 +40,4 @@ cli.add_command(data)
 cli.add_command(serve)
 cli.add_command(predict)
 cli.add_command(report)
+cli.add_command(export)

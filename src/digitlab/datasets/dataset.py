@@ -15,6 +15,7 @@ from digitlab.errors import DataError, DownloadError
 #: the data sets already replaced by their stand-in in this process: warned about once
 _FELL_BACK: set[tuple[str, tuple[str, ...]]] = set()
 
+
 class DataFallbackWarning(UserWarning):
     """A smaller shipped data set is used because the one asked for could not be downloaded."""
 
