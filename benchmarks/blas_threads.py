@@ -50,30 +50,24 @@ NETWORKS = (
 
 
 def seconds_per_step(make, batch_size: int, steps: int, threads: int | None, x, t) -> float:
-    """One fit of `steps` steps (after two warm-up steps); its training loop's seconds / steps."""
-    n = batch_size * steps
-    warm = Trainer(
-        make(),
-        SGD(0.01),
-        epochs=1,
-        batch_size=batch_size,
-        log=None,
-        progress=False,
-        blas_threads=threads,
-        train_accuracy_samples=1,
-    )
-    warm.fit(x[: 2 * batch_size], t[: 2 * batch_size])
-    trainer = Trainer(
-        make(),
-        SGD(0.01),
-        epochs=1,
-        batch_size=batch_size,
-        log=None,
-        progress=False,
-        blas_threads=threads,
-        train_accuracy_samples=1,
-    )
-    return trainer.fit(x[:n], t[:n]).seconds[0] / steps
+    """One fit of `steps` steps (after two warm-up steps on another network); its training
+    loop's seconds / steps."""
+
+    def fit(images: int):
+        trainer = Trainer(
+            make(),
+            SGD(0.01),
+            epochs=1,
+            batch_size=batch_size,
+            log=None,
+            progress=False,
+            blas_threads=threads,
+            train_accuracy_samples=1,
+        )
+        return trainer.fit(x[:images], t[:images])
+
+    fit(2 * batch_size)
+    return fit(batch_size * steps).seconds[0] / steps
 
 
 def main() -> None:
