@@ -28,7 +28,29 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
 def plot_loss(history: History, path: str | Path) -> Path:
     """Mini-batch loss per step (raw, and smoothed over about a tenth of an epoch) to a PNG."""
     fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = fig.add_subplot()
+    draw_loss(fig.add_subplot(), history)
+    fig.savefig(path, dpi=100)
+    return Path(path)
+
+
+def plot_accuracy(history: History, path: str | Path) -> Path:
+    """Train and test accuracy per epoch, y from 0 to 1, to a PNG."""
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    draw_accuracy(fig.add_subplot(), history)
+    fig.savefig(path, dpi=100)
+    return Path(path)
+
+
+def history_figure(history: History) -> Figure:
+    """The loss per step beside the accuracy per epoch, as one figure (`History.plot`)."""
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    loss_axes, accuracy_axes = fig.subplots(1, 2)
+    draw_loss(loss_axes, history)
+    draw_accuracy(accuracy_axes, history)
+    return fig
+
+
+def draw_loss(ax, history: History) -> None:
     steps = np.arange(1, len(history.loss) + 1)
     ax.plot(steps, history.loss, color="tab:blue", alpha=0.3, linewidth=0.8, label="per step")
     window = max(1, history.steps_per_epoch // 10)
@@ -37,24 +59,19 @@ def plot_loss(history: History, path: str | Path) -> Path:
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.savefig(path, dpi=100)
-    return Path(path)
 
 
-def plot_accuracy(history: History, path: str | Path) -> Path:
-    """Train and test accuracy per epoch, y from 0 to 1, to a PNG."""
-    fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = fig.add_subplot()
+def draw_accuracy(ax, history: History) -> None:
     epochs = np.arange(1, history.epochs + 1)
     ax.plot(epochs, history.train_acc, marker="o", label="train")
     if history.test_acc:
         ax.plot(epochs, history.test_acc, marker="s", linestyle="--", label="test")
+    if history.val_acc:
+        ax.plot(epochs, history.val_acc, marker="^", linestyle=":", label="validation")
     ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0, 1))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    fig.savefig(path, dpi=100)
-    return Path(path)
 
 
 def plot_prediction(prediction, path: str | Path) -> Path:

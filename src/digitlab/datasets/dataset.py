@@ -43,6 +43,11 @@ class Dataset:
     classes: tuple[str, ...]
     source: str
 
+    def _repr_html_(self) -> str:
+        from digitlab.notebook import dataset_html  # display builds on datasets
+
+        return dataset_html(self)
+
     def __repr__(self) -> str:
         height, width = self.x_train.shape[1:]
         return (

@@ -193,6 +193,14 @@ class Report:
     def __str__(self) -> str:
         return self.render()
 
+    def _repr_html_(self) -> str:
+        from digitlab.notebook import report_html  # display builds on this
+
+        return report_html(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.render())
+
 
 def save_findings(findings: Iterable[Finding], path: str | Path) -> None:
     """Write findings as a JSON list of Finding.to_dict() (a run folder's findings.json)."""

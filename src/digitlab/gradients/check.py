@@ -156,8 +156,7 @@ class GradientCheck:
         One row per tensor: its worst coordinate, with the analytic and the numerical value
         there side by side.
         """
-        rows = [tuple(self._words(title) for title in COLUMNS)]
-        rows += [self._row(tensor) for tensor in self.tensors]
+        rows = self.rows()
         widths = [max(_display_width(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
         lines = [
             "  ".join(_pad(cell, width) for cell, width in zip(row[:-1], widths, strict=True))
@@ -200,6 +199,20 @@ class GradientCheck:
             )
         lines.append(self.conclusion())
         return "\n".join(lines)
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """The table's cells: the column titles, then one row per tensor (as text)."""
+        return [tuple(self._words(title) for title in COLUMNS)] + [
+            self._row(tensor) for tensor in self.tensors
+        ]
+
+    def _repr_html_(self) -> str:
+        from digitlab.notebook import gradient_check_html  # display builds on this
+
+        return gradient_check_html(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.table())
 
     def _row(self, c: TensorCheck) -> tuple[str, ...]:
         verdict = self._words(VERDICTS[c.verdict])

@@ -41,6 +41,16 @@ class Prediction:
     def confidence(self) -> float:
         return float(np.max(self.probabilities))
 
+    def _repr_html_(self) -> str:
+        from digitlab.notebook import prediction_html  # display builds on imaging
+
+        return prediction_html(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        from digitlab.notebook import prediction_text
+
+        printer.text(prediction_text(self))
+
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The k most probable classes with their probabilities, most probable first."""
         order = np.argsort(-self.probabilities, kind="stable")[:k]

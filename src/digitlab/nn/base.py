@@ -87,6 +87,21 @@ class Network:
     def config(self) -> dict:
         raise NotImplementedError
 
+    def summary(self) -> str:
+        """Each layer with the shape of its output for one sample and its parameter count,
+        and the total (what Keras's model.summary() prints)."""
+        from digitlab.notebook import summary_text  # display builds on nn
+
+        return summary_text(self)
+
+    def _repr_html_(self) -> str:
+        from digitlab.notebook import network_html
+
+        return network_html(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(self.summary())
+
     @classmethod
     def from_config(cls, config: dict) -> Network:
         raise NotImplementedError

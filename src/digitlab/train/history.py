@@ -49,6 +49,17 @@ class History:
     def load(cls, path: str | Path) -> History:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
+    def plot(self):
+        """The loss per step beside the accuracy per epoch: a matplotlib Figure."""
+        from digitlab.plots import history_figure  # plots build on history
+
+        return history_figure(self)
+
+    def _repr_html_(self) -> str:
+        from digitlab.notebook import history_html
+
+        return history_html(self)
+
     def __repr__(self) -> str:
         last = f", test {self.test_acc[-1]:.1%}" if self.test_acc else ""
         train = f", train {self.train_acc[-1]:.1%}" if self.train_acc else ""

@@ -1,0 +1,166 @@
+"""How digitlab's objects show in Jupyter: HTML for `_repr_html_`, text for IPython's pretty
+printer.
+
+A doctor's Report shows its findings by severity, the fix first; a GradientCheck its table and
+verdict; a History its curves; a network its summary (layers, output shapes, parameters); a
+Dataset a grid of its images with their labels; a Prediction the image seen and the bars.
+Every piece of text is escaped (a finding can quote a learner's names, a class name comes from a
+file), and pictures are PNGs embedded as data URIs, so the page needs nothing from outside.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from digitlab.i18n import N_, translate
+
+SEVERITY_COLOURS = {"error": "#c62828", "warning": "#ef6c00", "info": "#1565c0"}
+
+
+def figure_html(fig: Figure, alt: str) -> str:
+    """`fig` as an <img> holding its PNG."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def table_html(header: list[str], rows: list[list[str]]) -> str:
+    """A table of text cells, each escaped."""
+    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def report_html(report) -> str:
+    """A doctor's Report: one box per finding, the most severe first; what to do in bold
+    before the evidence."""
+    from digitlab.doctor.findings import SEVERITY_LABELS
+
+    parts = [f"<p><b>{html.escape(report.summary())}</b></p>"]
+    if not report.findings:
+        parts.append(f"<p>{html.escape(translate(N_('No problems found.'), report.lang))}</p>")
+    for finding in report.findings:
+        colour = SEVERITY_COLOURS[finding.severity]
+        label = translate(SEVERITY_LABELS[finding.severity], report.lang)
+        place = f" ({finding.place})" if finding.place else ""
+        fix = translate(N_("fix: {fix}"), report.lang).format(fix=finding.fix)
+        evidence = ", ".join(f"{k}={v}" for k, v in finding.evidence.items())
+        evidence = translate(N_("evidence: {evidence}"), report.lang).format(evidence=evidence)
+        lines = [
+            f'<span style="color:{colour}">[{html.escape(label)}]</span> '
+            f"<code>{html.escape(finding.code)}</code> — {html.escape(finding.subject + place)}",
+            f"<b>{html.escape(fix)}</b>",
+            html.escape(finding.message),
+        ]
+        if finding.cause:
+            cause = translate(N_("follows from: {cause}"), report.lang)
+            lines.append(html.escape(cause.format(cause=finding.cause)))
+        lines.append(f"<small>{html.escape(evidence)}</small>")
+        parts.append(
+            f'<div class="digitlab-finding" style="border-left:4px solid {colour};'
+            f'padding-left:8px;margin:6px 0">' + "<br>".join(lines) + "</div>"
+        )
+    return "".join(parts)
+
+
+def gradient_check_html(result) -> str:
+    """A GradientCheck: the heading, one row per tensor, and the verdict."""
+    text = result.table().splitlines()
+    header, *rows = result.rows()
+    return (
+        f"<p>{html.escape(text[0])}</p>"
+        + table_html(list(header), [list(row) for row in rows])
+        + f"<p><b>{html.escape(result.conclusion())}</b></p>"
+    )
+
+
+def history_html(history) -> str:
+    """A History: its one-line summary and its curves."""
+    from digitlab.plots import history_figure
+
+    if not history.loss:
+        return f"<p>{html.escape(repr(history))}</p>"
+    return f"<p>{html.escape(repr(history))}</p>" + figure_html(
+        history_figure(history), "loss and accuracy"
+    )
+
+
+def network_html(network) -> str:
+    """A network's summary as a table (see `summary_rows`)."""
+    rows, total = summary_rows(network)
+    header = [translate(word) for word in (N_("layer"), N_("output shape"), N_("parameters"))]
+    table = table_html(header, [[name, shape, f"{count:,}"] for name, shape, count in rows])
+    line = translate(N_("{total:,} parameters, {dtype}")).format(
+        total=total, dtype=network.dtype.name
+    )
+    return f"<p><b>{html.escape(repr(network))}</b></p>{table}<p>{html.escape(line)}</p>"
+
+
+def summary_rows(network) -> tuple[list[tuple[str, str, int]], int]:
+    """(layer name and kind, output shape of one sample, parameter count) per layer, and the
+    total: what Keras's model.summary() shows. The shapes come from one blank sample's forward
+    pass in evaluation mode (nothing is learned or kept from it)."""
+    shape = getattr(network, "input_dim", None) or (network.input_size,)
+    x = np.zeros((1, *shape), dtype=network.dtype)
+    rows = []
+    for name, layer in network.layers.items():
+        x = layer.forward(x, train=False)
+        count = sum(int(np.size(network.params[p])) for p in layer.param_names)
+        rows.append((f"{name} ({type(layer).__name__})", str(tuple(x.shape[1:])), count))
+    total = sum(int(np.size(p)) for p in network.params.values())
+    return rows, total
+
+
+def summary_text(network) -> str:
+    """The summary of `summary_rows` as plain text."""
+    rows, total = summary_rows(network)
+    width = max(len(name) for name, _shape, _count in rows)
+    lines = [repr(network)]
+    lines += [f"  {name:<{width}}  {shape:<14} {count:>10,}" for name, shape, count in rows]
+    lines.append(
+        translate(N_("{total:,} parameters, {dtype}")).format(total=total, dtype=network.dtype.name)
+    )
+    return "\n".join(lines)
+
+
+def dataset_html(dataset, count: int = 40) -> str:
+    """A Dataset: its description and its first `count` training images with their labels."""
+    count = min(count, len(dataset.t_train))
+    columns = 10
+    fig = Figure(figsize=(columns * 0.9, -(-count // columns) * 1.05), layout="constrained")
+    for index in range(count):
+        ax = fig.add_subplot(-(-count // columns), columns, index + 1)
+        ax.imshow(dataset.x_train[index], cmap="gray_r")
+        ax.set_title(dataset.classes[int(dataset.t_train[index])], fontsize=8)
+        ax.axis("off")
+    return f"<p>{html.escape(repr(dataset))}</p>" + figure_html(fig, "training images")
+
+
+def prediction_text(prediction) -> str:
+    """The answer in one line: the three most probable classes, or why there is no digit."""
+    if not prediction.digit:
+        return translate(N_("no digit found ({reason})")).format(reason=prediction.reason)
+    return "  ".join(f"{label} {p:6.1%}" for label, p in prediction.top(3))
+
+
+def prediction_html(prediction) -> str:
+    """A Prediction: the 28x28 image the network saw beside a bar per class."""
+    fig = Figure(figsize=(6, 2.4), layout="constrained")
+    image_axes, bar_axes = fig.subplots(1, 2, width_ratios=(1, 2))
+    image_axes.imshow(prediction.input, cmap="gray_r", vmin=0, vmax=1)
+    image_axes.axis("off")
+    positions = np.arange(len(prediction.classes))
+    bar_axes.bar(positions, prediction.probabilities, color="tab:blue")
+    bar_axes.set_xticks(positions, prediction.classes, fontsize=7)
+    bar_axes.set_ylim(0, 1)
+    line = prediction_text(prediction)
+    return f"<p><b>{html.escape(line)}</b></p>" + figure_html(fig, "what the network saw")

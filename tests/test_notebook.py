@@ -1,0 +1,96 @@
+"""What digitlab's objects show in Jupyter: _repr_html_ with the findings, the table, the
+curves and the images, every text escaped; and the plain-text twins IPython prints."""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from digitlab import SGD, SimpleConvNet, Trainer, TwoLayerNet
+from digitlab.datasets import load_dataset
+from digitlab.doctor import examine
+from digitlab.doctor.findings import Finding, Report
+from digitlab.gradients.check import check
+from digitlab.i18n import current_language, set_language
+from digitlab.imaging import predict
+
+PNG = 'src="data:image/png;base64,'
+
+
+class Printer:
+    """IPython's pretty printer, as far as _repr_pretty_ uses it."""
+
+    def __init__(self):
+        self.written = ""
+
+    def text(self, text):
+        self.written += text
+
+
+def pretty(obj) -> str:
+    printer = Printer()
+    obj._repr_pretty_(printer, False)
+    return printer.written
+
+
+def test_a_doctor_report_shows_its_findings_fix_first_and_escaped(mnist_10k_inputs):
+    x, t = mnist_10k_inputs[0][:100] * 255, mnist_10k_inputs[1][:100]  # raw pixels: a finding
+    report = examine(TwoLayerNet(784, 50, 10, seed=0), x, t)
+    page = report._repr_html_()
+    first = report.findings[0]
+    assert first.code == "input-not-normalized"
+    assert f"<code>{first.code}</code>" in page
+    # what to do comes before the evidence
+    assert page.index(first.fix[:30]) < page.index("evidence")
+    assert pretty(report) == report.render()
+    evidence = {"dead": 3, "units": 4, "fraction": 0.75, "samples": 10}
+    finding = Finding("dead-units", "warning", "<script>W1</script>", evidence)
+    hostile = Report("<b>net</b>", (finding,), 10, 0.0)
+    page = hostile._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;W1&lt;/script&gt;" in page
+
+
+def test_a_gradient_check_shows_its_table_and_verdict():
+    rng = np.random.default_rng(0)
+    result = check(TwoLayerNet(6, 4, 3, seed=0), rng.random((5, 6)), rng.integers(0, 3, 5))
+    page = result._repr_html_()
+    assert page.count("<tr>") == 1 + 4  # the titles, then W1 b1 W2 b2
+    assert "<td>W1</td>" in page and "<td>6x4</td>" in page
+    assert "verdict: backpropagation is correct." in page
+    assert pretty(result) == result.table()
+
+
+def test_a_history_shows_its_curves_and_plots_them(mnist_10k_inputs):
+    x, t = mnist_10k_inputs[0][:500], mnist_10k_inputs[1][:500]
+    history = Trainer(TwoLayerNet(784, 20, 10), SGD(0.5), epochs=2, log=None).fit(x, t)
+    figure = history.plot()
+    assert isinstance(figure, Figure) and len(figure.axes) == 2
+    assert [len(line.get_xdata()) for line in figure.axes[0].lines] == [10, 10]  # 2 x 5 steps
+    page = history._repr_html_()
+    assert "History(2 epochs, 10 steps" in page and PNG in page
+
+
+def test_a_network_shows_its_summary_in_english_and_chinese():
+    net = SimpleConvNet(hidden_size=64)
+    text = net.summary()
+    assert "Conv1 (Convolution)  (30, 24, 24)" in text
+    assert "Affine1 (Affine)     (64,)" in text and "276,544" in text  # 4320 x 64 + 64
+    assert f"{sum(p.size for p in net.params.values()):,} parameters, float64" in text
+    page = net._repr_html_()
+    assert "<td>Pool1 (Pooling)</td><td>(30, 12, 12)</td><td>0</td>" in page
+    assert pretty(net) == text
+    before = current_language()
+    set_language("zh")
+    try:
+        assert "<th>输出形状</th>" in net._repr_html_()
+    finally:
+        set_language(before)
+
+
+def test_a_dataset_and_a_prediction_show_their_images():
+    data = load_dataset("mnist-10k")
+    page = data._repr_html_()
+    assert "Dataset(&#x27;mnist-10k&#x27;" in page and page.count(PNG) == 1
+    image = np.zeros((28, 28))
+    image[6:22, 13:15] = 1.0  # a stroke: a one
+    prediction = predict(None, image)
+    assert prediction.label in pretty(prediction)
+    assert PNG in prediction._repr_html_()
