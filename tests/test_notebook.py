@@ -94,3 +94,24 @@ def test_a_dataset_and_a_prediction_show_their_images():
     prediction = predict(None, image)
     assert prediction.label in pretty(prediction)
     assert PNG in prediction._repr_html_()
+
+
+def test_a_live_trainer_draws_one_figure_and_redraws_it_each_epoch(mnist_10k_inputs, monkeypatch):
+    shown = []
+
+    class Handle:
+        def update(self, page):
+            shown.append(("update", page.data))
+
+    def display(page, display_id=False):
+        assert display_id is True
+        shown.append(("display", page.data))
+        return Handle()
+
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    x, t = mnist_10k_inputs[0][:300], mnist_10k_inputs[1][:300]
+    Trainer(TwoLayerNet(784, 20, 10), SGD(0.5), epochs=3, log=None, live=True).fit(x, t)
+    assert [kind for kind, _page in shown] == ["display", "update", "update"]
+    assert all(PNG in page for _kind, page in shown)

@@ -13,6 +13,7 @@ from digitlab.errors import ConfigError
 from digitlab.nn.network import check_batch_memory
 from digitlab.train.callbacks import call
 from digitlab.train.history import History
+from digitlab.train.live import LivePlot
 from digitlab.train.optimizers import SGD
 from digitlab.train.threads import check_setting, limited, run_threads
 
@@ -45,6 +46,8 @@ class Trainer:
             this many training samples, every k-th one, the same every epoch (None: all). On
             60,000 images, a full pass costs a third of an epoch's training, while 10,000
             samples pin the accuracy to within about 0.2 points (its standard error at 95%).
+        live: in a Jupyter notebook, show the loss and accuracy curves below the cell and
+            redraw them after every epoch (digitlab.train.live.LivePlot).
         blas_threads: threads of the BLAS library during `fit`: "auto" (one where every
             matrix product of a step is small, as for 784-100-10 in batches of 100, where a
             second thread slows training; else the library's choice; see
@@ -66,6 +69,7 @@ class Trainer:
         augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
         watch: bool = True,
         train_accuracy_samples: int | None = 10_000,
+        live: bool = False,
         blas_threads: int | str | None = "auto",
     ) -> None:
         if not isinstance(epochs, (int, np.integer)) or epochs < 1:
@@ -81,6 +85,8 @@ class Trainer:
         self.log = log
         self.history = History()
         self.callbacks = list(callbacks)
+        if live:
+            self.callbacks.append(LivePlot())
         if schedule is not None and not hasattr(self.optimizer, "lr"):
             raise ConfigError(
                 f"a schedule sets optimizer.lr, but {self.optimizer!r} has no lr; "
