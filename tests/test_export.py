@@ -106,6 +106,10 @@ def test_safetensors_come_back_bit_for_bit_with_the_metadata(tmp_path):
             np.testing.assert_array_equal(again.params[name], value)
         for name, value in network.state().items():
             np.testing.assert_array_equal(again.state()[name], value)
+    # a checkpoint's keys stay behind, as digitlab.save leaves them
+    again.metadata["history"] = {"loss": [1.0]}
+    resaved = read_safetensors(to_safetensors(again, tmp_path / "again.safetensors"))
+    assert "history" not in resaved.metadata and resaved.metadata["classes"] == ["a", "b", "c"]
     # what other tools see: plain tensors under the params' names, and a JSON header
     stored = safetensors.load_file(str(path))
     np.testing.assert_array_equal(stored["W1"], network.params["W1"])
@@ -126,6 +130,10 @@ def test_a_hostile_or_foreign_safetensors_file_is_refused_with_its_name(tmp_path
         "no digitlab metadata": (arrays, {"format": "pt"}),
         "altered or damaged": ({**arrays, "W1": arrays["W1"] + 1}, {"digitlab": json.dumps(meta)}),
         "does not list": ({**arrays, "extra": np.zeros(2)}, {"digitlab": json.dumps(meta)}),
+        "is stored as float32": (
+            {**arrays, "W1": arrays["W1"].astype(np.float32)},
+            {"digitlab": json.dumps(meta)},
+        ),
         "not a digitlab model file|format": (arrays, {"digitlab": "[1, 2]"}),
     }
     for phrase, (tensors, metadata) in cases.items():

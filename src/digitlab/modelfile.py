@@ -31,6 +31,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -68,12 +69,20 @@ def save(network, path: str | Path, **metadata) -> Path:
     accuracy={"test": 0.96}, normalization={...}); the keys of `network.metadata` (what a
     loaded network knows of its training) are kept unless a keyword replaces them.
     """
+    return _write_npz(path, *model_contents(network, **metadata))
+
+
+def model_contents(network, **metadata) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and the metadata a model file of `network` holds, whatever its container (a
+    .npz here, safetensors in digitlab.export): its params, its state under "state/", and the
+    metadata of `save`."""
     inherited = {
         k: v
         for k, v in getattr(network, "metadata", {}).items()
         if k not in _WRITTEN_KEYS | _CHECKPOINT_KEYS
     }
-    return _write(path, network, model_arrays(network), {**inherited, **metadata, "kind": "model"})
+    arrays = {**network.params, **_prefixed(STATE_PREFIX, network_state(network))}
+    return _contents(network, arrays, {**inherited, **metadata, "kind": "model"})
 
 
 def load(path: str | Path):
@@ -334,7 +343,7 @@ def save_checkpoint(
         # A schedule multiplies the lr the first fit began with; resuming must keep it.
         "trainer": {"base_lr": getattr(trainer, "base_lr", None)},
     }
-    return _write(path, network, arrays, meta)
+    return _write_npz(path, *_contents(network, arrays, meta))
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
@@ -526,10 +535,8 @@ class CheckpointEachEpoch:
 # -- writing and reading ------------------------------------------------------------------------
 
 
-def _write(path: str | Path, network, arrays: dict[str, np.ndarray], metadata: dict) -> Path:
+def _write_npz(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
     path = Path(path)
-    arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
-    meta = describe(network, arrays, metadata)
     with atomic_write(path, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, array in arrays.items():
             with zf.open(f"{name}.npy", "w") as member:
@@ -538,20 +545,19 @@ def _write(path: str | Path, network, arrays: dict[str, np.ndarray], metadata: d
     return path
 
 
-def model_arrays(network) -> dict[str, np.ndarray]:
-    """What a model file holds of `network`: its params, and its state under "state/"."""
-    return {**network.params, **_prefixed(STATE_PREFIX, network_state(network))}
-
-
 def metadata_json(meta: dict) -> str:
     return json.dumps(meta, indent=1, default=_json_default)
 
 
-def describe(network, arrays: dict[str, np.ndarray], metadata: dict) -> dict:
-    """The metadata of a model file holding `arrays` of `network`: `metadata` with the format,
-    the network's config, each array's shape, dtype and SHA-256, and a checksum of it all."""
+def _contents(
+    network, arrays: dict[str, np.ndarray], metadata: dict
+) -> tuple[dict[str, np.ndarray], dict]:
+    """`arrays` made contiguous, and the metadata of a file holding them: `metadata` with the
+    format, the network's config, each array's shape, dtype and SHA-256, and a checksum of it
+    all."""
     from digitlab import __version__
 
+    arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
     meta = {
         **metadata,
         "format": FORMAT,
@@ -566,7 +572,7 @@ def describe(network, arrays: dict[str, np.ndarray], metadata: dict) -> dict:
         },
     }
     meta["metadata_sha256"] = _metadata_digest(meta)
-    return meta
+    return arrays, meta
 
 
 @contextmanager
@@ -729,11 +735,34 @@ def _clip(value, limit: int = 60) -> str:
 
 
 def _checked_arrays(path: Path, npz, meta: dict, budget: int) -> dict[str, np.ndarray]:
-    """Every array the metadata lists, each checked against its shape, dtype and SHA-256; its
-    stored header is checked against the metadata and `budget` bytes before it is read (numpy
-    allocates what the header announces)."""
+    """The arrays of a .npz model file (see `checked_arrays`)."""
+
+    def read(name: str) -> np.ndarray:
+        try:
+            return npz[name]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            # ValueError includes an object array, which allow_pickle=False refuses to unpickle.
+            raise _unreadable(path, name, exc) from None
+
+    stored = set(npz.files) - {METADATA_MEMBER}
+    return checked_arrays(path, meta, budget, stored, partial(_npy_header, path, npz), read)
+
+
+def checked_arrays(
+    path: Path,
+    meta: dict,
+    budget: int,
+    stored: set[str],
+    header: Callable[[str], tuple[tuple[int, ...], np.dtype | str]],
+    read: Callable[[str], np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Every array the metadata lists, from any container: `stored` are the names the file
+    holds, `header(name)` their stored shape and dtype (read without the data: the container
+    allocates what its header announces), `read(name)` the array. Each is checked against its
+    metadata record and `budget` bytes before it is read, and against its SHA-256 after; an
+    array the metadata does not list, or a listed one the file lacks, is refused."""
     listed = meta["arrays"]
-    unlisted = sorted(set(npz.files) - set(listed) - {METADATA_MEMBER})
+    unlisted = sorted(stored - set(listed))
     if unlisted:
         raise ModelFileError(
             _(
@@ -743,25 +772,15 @@ def _checked_arrays(path: Path, npz, meta: dict, budget: int) -> dict[str, np.nd
         )
     arrays = {}
     for name, record in listed.items():
-        if name not in npz.files:
+        if name not in stored:
             raise missing_array(path, name)
         record = record if isinstance(record, dict) else {}
-        _check_header(path, npz, name, record, budget)
-        try:
-            array = npz[name]
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-            # ValueError includes an object array, which allow_pickle=False refuses to unpickle.
-            raise ModelFileError(
-                _(
-                    "cannot load {file}: the array {name!r} cannot be read ({reason}); save the "
-                    "model again."
-                ).format(file=path.name, name=name, reason=exc)
-            ) from None
-        arrays[name] = checked_array(path, name, array, record)
+        _check_stored(path, name, *header(name), record, budget)
+        arrays[name] = _checked_array(path, name, read(name), record)
     return arrays
 
 
-def checked_array(path: Path, name: str, array: np.ndarray, record: dict) -> np.ndarray:
+def _checked_array(path: Path, name: str, array: np.ndarray, record: dict) -> np.ndarray:
     """`array` if its shape, dtype and SHA-256 are those its metadata `record` lists."""
     shape, dtype = record.get("shape"), record.get("dtype")
     if list(array.shape) != shape or array.dtype.name != dtype:
@@ -786,8 +805,8 @@ def checked_array(path: Path, name: str, array: np.ndarray, record: dict) -> np.
     return array
 
 
-def _check_header(path: Path, npz, name: str, record: dict, budget: int) -> None:
-    """The .npy header of `name`: as the metadata records it, and within `budget` bytes."""
+def _npy_header(path: Path, npz, name: str) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype in the .npy header of `name`, without reading its data."""
     try:
         with npz.zip.open(f"{name}.npy") as member:
             version = np.lib.format.read_magic(member)
@@ -799,14 +818,19 @@ def _check_header(path: Path, npz, name: str, record: dict, budget: int) -> None
                 raise ValueError(f"npy format version {version}")
             shape, _fortran, dtype = read(member)
     except (OSError, ValueError, KeyError, SyntaxError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ModelFileError(
-            _(
-                "cannot load {file}: the array {name!r} cannot be read ({reason}); save the "
-                "model again."
-            ).format(file=path.name, name=name, reason=_clip(str(exc)))
-        ) from None
-    size = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
-    if list(shape) != record.get("shape") or dtype.name != record.get("dtype") or size > budget:
+        raise _unreadable(path, name, _clip(str(exc))) from None
+    return shape, dtype
+
+
+def _check_stored(
+    path: Path, name: str, shape, dtype: np.dtype | str, record: dict, budget: int
+) -> None:
+    """A stored array's header: as the metadata records it, and within `budget` bytes. `dtype`
+    is a string where the container names a type numpy has no name for."""
+    known = isinstance(dtype, np.dtype)
+    size = int(np.prod(shape, dtype=np.float64)) * (dtype.itemsize if known else 1)
+    name_of = dtype.name if known else dtype
+    if list(shape) != record.get("shape") or name_of != record.get("dtype") or size > budget:
         raise ModelFileError(
             _(
                 "cannot load {file}: {name} is stored as {got} but the metadata says {want} "
@@ -814,11 +838,20 @@ def _check_header(path: Path, npz, name: str, record: dict, budget: int) -> None
             ).format(
                 file=path.name,
                 name=name,
-                got=f"{dtype}{list(shape)}",
+                got=f"{name_of}{list(shape)}",
                 want=f"{record.get('dtype')}{_clip(record.get('shape'))}",
                 budget=budget,
             )
         )
+
+
+def _unreadable(path: Path, name: str, reason) -> ModelFileError:
+    return ModelFileError(
+        _(
+            "cannot load {file}: the array {name!r} cannot be read ({reason}); save the "
+            "model again."
+        ).format(file=path.name, name=name, reason=reason)
+    )
 
 
 def missing_array(path: Path, name: str) -> ModelFileError:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from digitlab.atomic import atomic_write
 from digitlab.errors import ModelFileError
 from digitlab.i18n import _
@@ -16,28 +18,35 @@ from digitlab.modelfile import (
     MAX_METADATA_BYTES,
     array_budget,
     built_network,
-    checked_array,
+    checked_arrays,
     checked_metadata,
-    describe,
     filled_network,
     metadata_json,
-    missing_array,
-    model_arrays,
+    model_contents,
 )
 
 #: the key of safetensors' string-to-string metadata that holds digitlab's metadata JSON
 METADATA_KEY = "digitlab"
+#: safetensors' dtype names, as numpy's
+DTYPES = {
+    "BOOL": "bool",
+    "U8": "uint8",
+    "I8": "int8",
+    "I16": "int16",
+    "I32": "int32",
+    "I64": "int64",
+    "F16": "float16",
+    "F32": "float32",
+    "F64": "float64",
+}
 
 
 def to_safetensors(network, path: str | Path, **metadata) -> Path:
     """Write `network` to `path` as safetensors (keywords join its metadata, as for
     `digitlab.save`); `digitlab.load(path)` reads it back. Needs the safetensors package."""
-    import numpy as np
     from safetensors.numpy import save
 
-    arrays = {name: np.ascontiguousarray(a) for name, a in model_arrays(network).items()}
-    inherited = getattr(network, "metadata", {}) or {}
-    meta = describe(network, arrays, {**inherited, **metadata, "kind": "model"})
+    arrays, meta = model_contents(network, **metadata)
     data = save(arrays, metadata={METADATA_KEY: metadata_json(meta)})
     with atomic_write(path, "wb") as file:
         file.write(data)
@@ -45,9 +54,10 @@ def to_safetensors(network, path: str | Path, **metadata) -> Path:
 
 
 def read_safetensors(path: str | Path):
-    """The network saved at `path` by `to_safetensors`, bit for bit, with its `.metadata`.
-    Raises ModelFileError for a file that is not safetensors, holds no digitlab metadata, or
-    whose arrays are not those its metadata lists."""
+    """The network saved at `path` by `to_safetensors`, bit for bit, with its `.metadata`: the
+    checks of a model file (digitlab.modelfile), on safetensors' header and tensors. Raises
+    ModelFileError for a file that is not safetensors, holds no digitlab metadata, or whose
+    arrays are not those its metadata lists."""
     from safetensors import SafetensorError, safe_open
 
     path = Path(path)
@@ -62,34 +72,20 @@ def read_safetensors(path: str | Path):
                     ).format(name=path.name, key=METADATA_KEY)
                 )
             try:
-                meta = checked_metadata(path, json.loads(text))
+                meta = json.loads(text)
             except (json.JSONDecodeError, RecursionError):
-                meta = checked_metadata(path, None)  # raises: not digitlab's metadata
+                meta = None  # not digitlab's: checked_metadata says so
+            meta = checked_metadata(path, meta)
             network = built_network(path, meta)
-            budget = array_budget(network)
-            stored = set(file.keys())
-            arrays = {}
-            for name, record in meta["arrays"].items():
-                if name not in stored:
-                    raise missing_array(path, name)
-                record = record if isinstance(record, dict) else {}
-                shape = file.get_slice(name).get_shape()
-                if list(shape) != record.get("shape") or _bytes(shape, record) > budget:
-                    raise ModelFileError(
-                        _(
-                            "cannot load {file}: {name} is stored as {shape}, where its metadata "
-                            "says {want}; the file was altered."
-                        ).format(file=path.name, name=name, shape=shape, want=record.get("shape"))
-                    )
-                arrays[name] = checked_array(path, name, file.get_tensor(name), record)
-            if stored - set(arrays):
-                unlisted = sorted(stored - set(arrays))[0]
-                raise ModelFileError(
-                    _(
-                        "cannot load {file}: it holds the array {name!r}, which its metadata does "
-                        "not list; the file was altered."
-                    ).format(file=path.name, name=unlisted)
-                )
+
+            def header(name: str):
+                stored = file.get_slice(name)
+                dtype = stored.get_dtype()
+                return stored.get_shape(), np.dtype(DTYPES[dtype]) if dtype in DTYPES else dtype
+
+            arrays = checked_arrays(
+                path, meta, array_budget(network), set(file.keys()), header, file.get_tensor
+            )
     except (SafetensorError, OSError) as exc:
         raise ModelFileError(
             _(
@@ -98,14 +94,3 @@ def read_safetensors(path: str | Path):
             ).format(name=path.name, reason=exc)
         ) from None
     return filled_network(path, meta, arrays, network)
-
-
-def _bytes(shape, record: dict) -> int:
-    """Bytes of an array of `shape` with the item size its record's dtype has (8 if unknown)."""
-    import numpy as np
-
-    try:
-        itemsize = np.dtype(record.get("dtype")).itemsize
-    except TypeError:
-        itemsize = 8
-    return int(np.prod(shape, dtype=np.int64)) * itemsize
