@@ -41,11 +41,13 @@ def test_a_doctor_report_shows_its_findings_fix_first_and_escaped(mnist_10k_inpu
     # what to do comes before the evidence
     assert page.index(first.fix[:30]) < page.index("evidence")
     assert pretty(report) == report.render()
-    evidence = {"dead": 3, "units": 4, "fraction": 0.75, "samples": 10}
+    evidence = {"dead": 3, "units": 4, "fraction": 0.754321, "samples": 10}
     finding = Finding("dead-units", "warning", "<script>W1</script>", evidence)
     hostile = Report("<b>net</b>", (finding,), 10, 0.0)
     page = hostile._repr_html_()
     assert "<script>" not in page and "&lt;script&gt;W1&lt;/script&gt;" in page
+    assert "fraction=0.754," in page and "0.754321" not in page  # as the text report has it
+    assert "fraction=0.754," in hostile.render()
 
 
 def test_a_gradient_check_shows_its_table_and_verdict():

@@ -42,29 +42,21 @@ def table_html(header: list[str], rows: list[list[str]]) -> str:
 
 def report_html(report) -> str:
     """A doctor's Report: one box per finding, the most severe first; what to do in bold
-    before the evidence."""
-    from digitlab.doctor.findings import SEVERITY_LABELS
-
+    before the message and the evidence (`Finding.parts`, as the text report has them)."""
     parts = [f"<p><b>{html.escape(report.summary())}</b></p>"]
     if not report.findings:
         parts.append(f"<p>{html.escape(translate(N_('No problems found.'), report.lang))}</p>")
     for finding in report.findings:
         colour = SEVERITY_COLOURS[finding.severity]
-        label = translate(SEVERITY_LABELS[finding.severity], report.lang)
-        place = f" ({finding.place})" if finding.place else ""
-        fix = translate(N_("fix: {fix}"), report.lang).format(fix=finding.fix)
-        evidence = ", ".join(f"{k}={v}" for k, v in finding.evidence.items())
-        evidence = translate(N_("evidence: {evidence}"), report.lang).format(evidence=evidence)
+        text = {key: html.escape(value) for key, value in finding.parts().items()}
         lines = [
-            f'<span style="color:{colour}">[{html.escape(label)}]</span> '
-            f"<code>{html.escape(finding.code)}</code> — {html.escape(finding.subject + place)}",
-            f"<b>{html.escape(fix)}</b>",
-            html.escape(finding.message),
+            f'<span style="color:{colour}">[{text["label"]}]</span> '
+            f"<code>{html.escape(finding.code)}</code> — {text['where']}",
+            f"<b>{text['fix']}</b>",
+            text["message"],
+            *([text["cause"]] if text["cause"] else []),
+            f"<small>{text['evidence']}</small>",
         ]
-        if finding.cause:
-            cause = translate(N_("follows from: {cause}"), report.lang)
-            lines.append(html.escape(cause.format(cause=finding.cause)))
-        lines.append(f"<small>{html.escape(evidence)}</small>")
         parts.append(
             f'<div class="digitlab-finding" style="border-left:4px solid {colour};'
             f'padding-left:8px;margin:6px 0">' + "<br>".join(lines) + "</div>"
@@ -74,10 +66,9 @@ def report_html(report) -> str:
 
 def gradient_check_html(result) -> str:
     """A GradientCheck: the heading, one row per tensor, and the verdict."""
-    text = result.table().splitlines()
     header, *rows = result.rows()
     return (
-        f"<p>{html.escape(text[0])}</p>"
+        f"<p>{html.escape(result.heading())}</p>"
         + table_html(list(header), [list(row) for row in rows])
         + f"<p><b>{html.escape(result.conclusion())}</b></p>"
     )

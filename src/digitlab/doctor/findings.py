@@ -88,21 +88,28 @@ class Finding:
     def _render(self, template: str) -> str:
         return translate(template, self.lang).format(subject=self.subject, **self.evidence)
 
+    def parts(self) -> dict[str, str]:
+        """The pieces every rendering shows, in the finding's language: "label" (the severity),
+        "where" (subject and place), "cause" ("" for a root cause), "message", "evidence" and
+        "fix" (each with its heading)."""
+        evidence = ", ".join(f"{name}={_number(value)}" for name, value in self.evidence.items())
+        cause = N_("follows from: {cause}")
+        return {
+            "label": translate(SEVERITY_LABELS[self.severity], self.lang),
+            "where": self.subject + (f" ({self.place})" if self.place else ""),
+            "cause": translate(cause, self.lang).format(cause=self.cause) if self.cause else "",
+            "message": self.message,
+            "evidence": translate(N_("evidence: {evidence}"), self.lang).format(evidence=evidence),
+            "fix": translate(N_("fix: {fix}"), self.lang).format(fix=self.fix),
+        }
+
     def block(self) -> str:
         """The finding as a text block: headline, message, evidence, fix."""
-        label = translate(SEVERITY_LABELS[self.severity], self.lang)
-        evidence = ", ".join(f"{name}={_number(value)}" for name, value in self.evidence.items())
-        place = f" ({self.place})" if self.place else ""
-        lines = [f"[{label}] {self.code} — {self.subject}{place}"]
-        if self.cause:
-            lines.append(
-                "  " + translate(N_("follows from: {cause}"), self.lang).format(cause=self.cause)
-            )
-        lines += [
-            "  " + self.message,
-            "  " + translate(N_("evidence: {evidence}"), self.lang).format(evidence=evidence),
-            "  " + translate(N_("fix: {fix}"), self.lang).format(fix=self.fix),
-        ]
+        parts = self.parts()
+        lines = [f"[{parts['label']}] {self.code} — {parts['where']}"]
+        if parts["cause"]:
+            lines.append("  " + parts["cause"])
+        lines += ["  " + parts[key] for key in ("message", "evidence", "fix")]
         return "\n".join(lines)
 
     def __str__(self) -> str:

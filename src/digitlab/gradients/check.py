@@ -164,16 +164,7 @@ class GradientCheck:
             + row[-1]
             for row in rows
         ]
-        how = N_("sampled coordinates") if self.sampled else N_("every coordinate")
-        lines.insert(
-            0,
-            self._words(
-                N_(
-                    "gradient check of {network}: backprop vs central differences (h={h:g}, "
-                    "{how}, {samples} samples, float64)"
-                )
-            ).format(network=self.network, h=self.h, how=self._words(how), samples=self.samples),
-        )
+        lines.insert(0, self.heading())
         noise = max((c.noise for c in self.tensors), default=0.0)
         lines.append(
             self._words(
@@ -199,6 +190,16 @@ class GradientCheck:
             )
         lines.append(self.conclusion())
         return "\n".join(lines)
+
+    def heading(self) -> str:
+        """The table's first line: what was checked, and how."""
+        how = N_("sampled coordinates") if self.sampled else N_("every coordinate")
+        return self._words(
+            N_(
+                "gradient check of {network}: backprop vs central differences (h={h:g}, "
+                "{how}, {samples} samples, float64)"
+            )
+        ).format(network=self.network, h=self.h, how=self._words(how), samples=self.samples)
 
     def rows(self) -> list[tuple[str, ...]]:
         """The table's cells: the column titles, then one row per tensor (as text)."""
