@@ -2,9 +2,9 @@
 
 A step of a small network is many short NumPy calls around a few small matrix products. On a
 small machine, BLAS threads that wait for the next product hold cores the rest of the step
-needs, and a second thread slows such a step down: 784-100-10 in batches of 100 takes 0.70 ms a
-step with one BLAS thread and 0.84 ms with two on a 2-core machine, while 784-256-10 breaks even
-and larger networks, and every conv net, gain from the second thread
+needs, and a second thread slows such a step down: 784-100-10 in batches of 100 takes 0.89 ms a
+step with one BLAS thread and 0.97 ms with two on a 2-core machine, while 784-256-10 and larger
+networks, and every conv net, gain from the second thread
 (benchmarks/blas_threads.py). So a run whose steps are small keeps BLAS to one thread for the
 while; the others keep the library's own choice. One thread also makes such runs repeat bit for
 bit on machines with other core counts (OpenBLAS's threads split some sums differently).
