@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 from digitlab import ConvNet, Trainer, save
-from digitlab.datasets import load_mnist
+from digitlab.datasets import Augment, load_mnist
 from digitlab.train.optimizers import Adam
 from digitlab.train.schedules import Cosine
 
@@ -48,6 +48,7 @@ def train(x_train, t_train, x_test, t_test, *, seed: int = 0, epochs: int = 12, 
         batch_size=100,
         seed=seed,
         schedule=Cosine(epochs),
+        augment=Augment(max_shift=0, max_degrees=0, mirror=True),
         **options,
     )
     return net, trainer.fit(x_train, t_train, x_test, t_test)

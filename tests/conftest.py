@@ -58,7 +58,10 @@ def web_network(mnist_10k_inputs):
 
 @pytest.fixture(scope="session")
 def runs_dir(tmp_path_factory):
-    """A runs folder with one run still training (config.json and history.json, no model)."""
+    """A runs folder with one run still training (config.json and history.json, no model, and
+    its lock held, as by a live training process)."""
+    from digitlab import run_lock
+
     runs = tmp_path_factory.mktemp("runs")
     run = runs / "demo-run"
     run.mkdir()
@@ -68,7 +71,8 @@ def runs_dir(tmp_path_factory):
             {"loss": [2.3, 1.0], "train_acc": [0.8], "test_acc": [0.79], "steps_per_epoch": 2}
         )
     )
-    return runs
+    with run_lock.training(run):
+        yield runs
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed"
 pytest.importorskip("httpx2", reason="FastAPI's test client needs httpx2")
 from fastapi.testclient import TestClient
 
+from digitlab.i18n import translate
 from digitlab.web.app import MAX_BODY_BYTES, STATIC, create_app
 from digitlab.web.texts import PAGE_TEXTS
 
@@ -154,10 +155,29 @@ def test_a_drawing_that_is_no_digit_says_so(client, digit):
     assert body["digit"] is True and body["reason"] is None
 
 
-def test_an_empty_drawing(client):
-    response = client.post("/api/predict", json={"pixels": [[0.0] * 28] * 28})
-    assert response.status_code == 422
-    assert response.json()["error"]
+def test_an_empty_drawing_is_no_digit_as_digitlab_predict_says_it(client):
+    """Not an error (the page flashed one at a drawing's first dot): the answer that `digitlab
+    predict` gives a blank picture, in the page's language."""
+    blank = {"pixels": [[0.0] * 28] * 28}
+    body = client.post("/api/predict", json=blank).json()
+    assert body["digit"] is False and body["reason"].startswith("nothing stands out")
+    assert body["saliency"] == [] and body["hidden"] == []
+    chinese = client.post("/api/predict", params={"lang": "zh"}, json=blank).json()
+    assert chinese["digit"] is False
+    assert chinese["reason"] == translate(
+        "nothing stands out from the background (a blank picture)", "zh"
+    )
+    assert chinese["reason"] != body["reason"]
+
+
+def test_server_messages_speak_the_pages_language(client):
+    english = client.post("/api/predict", json={"pixels": [[0.5] * 3]}).json()["error"]
+    chinese = client.post("/api/predict?lang=zh", json={"pixels": [[0.5] * 3]}).json()["error"]
+    assert english == "pixels must be 28 rows of 28 numbers, got 1x3."
+    assert chinese == translate("pixels must be 28 rows of 28 numbers, got {shape}.", "zh").format(
+        shape="1x3"
+    )
+    assert chinese != english
 
 
 def test_openapi_schema_documents_the_api(client):
@@ -232,3 +252,207 @@ def test_serve_on_a_port_in_use_is_one_clear_line(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"cannot listen on 127.0.0.1:{port}" in err and "choose another --port" in err
+
+
+# -- strokes to the edge, pictures, saliency ------------------------------------------------------
+
+
+def seven_to_the_edges() -> np.ndarray:
+    """A 7 drawn as two strokes, its bar running to the pad's right edge, its stem apart from
+    it and clear of every edge: only the bar touches the border."""
+    pad = np.zeros((28, 28))
+    pad[3:6, 6:28] = 1.0  # the bar, to the right edge
+    for row in range(7, 25):  # the stem, below the bar without touching it
+        col = round(22 - (row - 7) * 0.45)
+        pad[row, col - 1 : col + 2] = 1.0
+    return pad
+
+
+def test_strokes_that_run_to_the_pads_edge_are_kept(client):
+    body = client.post("/api/predict", json={"pixels": seven_to_the_edges().tolist()}).json()
+    seen = np.array(body["input"])
+    # the bar is in what the network sees: ink in the top rows across most of the width
+    assert (seen[:9].max(axis=0) > 0.5).sum() >= 10
+    assert body["digit"] is True and body["top"][0]["label"] == "7"
+
+
+def test_a_photo_keeps_dropping_what_touches_its_edge():
+    """The same strokes in a photo: pieces at the edge are the desk or a shadow (preprocess's
+    clean-up for photos and scans is unchanged; only a drawing keeps them)."""
+    from digitlab.imaging import preprocess
+
+    photo = preprocess(seven_to_the_edges()).image
+    drawing = preprocess(seven_to_the_edges(), drawn=True).image
+    assert (photo[:9].max(axis=0) > 0.5).sum() < 10  # the stem, scaled up: the bar is gone
+    assert (drawing[:9].max(axis=0) > 0.5).sum() >= 10
+
+
+def test_the_saliency_of_each_class_is_its_scores_gradient(client, web_network, digit):
+    from digitlab.imaging.prediction import saliency
+
+    body = client.post("/api/predict", json={"pixels": digit[0].tolist()}).json()
+    shown = np.array(body["saliency"])
+    assert shown.shape == (10, 28, 28)
+    assert np.allclose(np.abs(shown).max(axis=(1, 2)), 1.0)
+    exact = saliency(web_network, np.array(body["input"]))
+    exact /= np.abs(exact).max(axis=(1, 2), keepdims=True)
+    assert np.allclose(shown, exact, atol=1e-3)
+    assert not np.allclose(shown[7], shown[1], atol=0.1)  # each class has its own map
+
+
+def test_an_uncertain_reading_is_marked_unsure(client):
+    from digitlab.imaging.prediction import UNSURE_BELOW
+
+    # a vertical bar with a hook: between a 1 and a 7 for most networks; whatever it reads,
+    # `unsure` says whether its best class is below the bar
+    pad = np.zeros((28, 28))
+    pad[6:22, 13:16] = 1.0
+    pad[6:9, 9:16] = 1.0
+    body = client.post("/api/predict", json={"pixels": pad.tolist()}).json()
+    assert body["unsure"] == (body["digit"] and body["top"][0]["probability"] < UNSURE_BELOW)
+
+
+def photo_bytes(digit_pixels: np.ndarray, size: tuple[int, int] = (1200, 1600)) -> bytes:
+    """A phone-photo-like JPEG of the digit: dark ink on cream paper, light falling off,
+    grain, the digit off-centre on a large sheet."""
+    from digitlab.imaging.photo_like import phone_photo
+
+    digit = np.round(digit_pixels * 255).astype(np.uint8)
+    picture = phone_photo(digit, np.random.default_rng(0)).resize(size)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def test_a_photo_sent_as_a_file_is_read_as_digitlab_predict_reads_it(client, web_network, digit):
+    from digitlab.imaging import predict
+
+    raw = photo_bytes(digit[0])
+    response = client.post(
+        "/api/predict/picture", content=raw, headers={"Content-Type": "image/jpeg"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    expected = predict(web_network, Image.open(io.BytesIO(raw)))
+    assert body["top"][0]["label"] == expected.label == str(digit[1])
+    assert body["probabilities"] == pytest.approx(expected.probabilities.tolist(), abs=1e-9)
+    assert np.allclose(body["input"], expected.input, atol=1e-4)
+
+
+def test_a_picture_over_the_drawing_limit_but_within_the_picture_limit(client, digit):
+    from digitlab.web.settings import MAX_PICTURE_BYTES
+
+    noise = np.random.default_rng(0).integers(0, 256, (1500, 1500, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, "PNG")  # incompressible: about 6.7 MB
+    raw = buffer.getvalue()
+    assert MAX_BODY_BYTES < len(raw) < MAX_PICTURE_BYTES
+    response = client.post(
+        "/api/predict/picture", content=raw, headers={"Content-Type": "image/png"}
+    )
+    assert response.status_code == 200 and response.json()["digit"] is False
+    # the drawing endpoint keeps its own, smaller limit
+    response = client.post("/api/predict", content=b"x" * (MAX_BODY_BYTES + 1))
+    assert response.status_code == 413
+    response = client.post(
+        "/api/predict/picture",
+        content=b"x" * (MAX_PICTURE_BYTES + 1),
+        headers={"Content-Type": "image/png"},
+    )
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "says"),
+    [
+        (b"GIF89a....", "image/gif", 415, "Content-Type image/png or image/jpeg"),
+        (b"not a picture at all", "image/png", 415, "not a PNG, JPEG or BMP"),
+        (b"", "image/jpeg", 415, "not a PNG, JPEG or BMP"),
+    ],
+)
+def test_a_bad_picture_upload_is_named(client, content, content_type, status, says):
+    response = client.post(
+        "/api/predict/picture", content=content, headers={"Content-Type": content_type}
+    )
+    assert response.status_code == status
+    assert says in response.json()["error"]
+
+
+# -- the runs folder as it changes ----------------------------------------------------------------
+
+
+def test_a_run_whose_process_is_gone_is_stopped(tmp_path, web_network):
+    from digitlab import run_lock
+
+    run = tmp_path / "runs" / "killed"
+    run.mkdir(parents=True)
+    (run / "history.json").write_text(json.dumps({"loss": [1.0], "train_acc": [0.5]}))
+    client = TestClient(create_app(web_network, tmp_path / "runs"), base_url=LOCAL)
+    assert client.get("/api/runs").json()[0]["state"] == "stopped"  # no lock: nobody trains it
+    with run_lock.training(run):
+        assert client.get("/api/runs").json()[0]["state"] == "training"
+    assert client.get("/api/runs").json()[0]["state"] == "stopped"
+    (run / "model.npz").write_bytes(b"")
+    assert client.get("/api/runs").json()[0]["state"] == "finished"
+
+
+def test_a_killed_training_process_leaves_its_run_stopped(tmp_path):
+    """A real process holds the lock and is killed with SIGKILL: no clean-up runs, the file
+    stays, and the run is stopped all the same (the system released the lock)."""
+    import subprocess
+    import sys
+    import time
+
+    from digitlab import run_lock
+
+    run = tmp_path / "run"
+    run.mkdir()
+    command = [
+        sys.executable,
+        "-c",
+        "import sys, time; from digitlab import run_lock\n"
+        f"with run_lock.training({str(run)!r}):\n"
+        "    print('holding', flush=True); time.sleep(60)",
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout.readline().strip() == "holding"
+            assert run_lock.is_training(run)
+        finally:
+            holder.kill()
+    time.sleep(0.05)
+    assert (run / run_lock.LOCK_FILE).exists() and not run_lock.is_training(run)
+
+
+def test_training_into_a_folder_another_process_trains_into_is_refused(tmp_path):
+    from digitlab import run_lock
+    from digitlab.errors import ConfigError
+
+    with (
+        run_lock.training(tmp_path),
+        pytest.raises(ConfigError, match="another digitlab"),
+        run_lock.training(tmp_path),
+    ):
+        pass
+
+
+def test_a_runs_folder_made_after_the_server_started(tmp_path, web_network):
+    runs = tmp_path / "runs"
+    client = TestClient(create_app(web_network, runs), base_url=LOCAL)
+    assert client.get("/api/runs").json() == []
+    run = runs / "my run #2"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    (run / "report.html").write_text("<h1>report</h1>")
+    listed = client.get("/api/runs").json()
+    assert listed[0]["report"] == "/files/my%20run%20%232/report.html"
+    report = client.get(listed[0]["report"])
+    assert report.status_code == 200 and "<h1>report</h1>" in report.text
+
+
+def test_the_favicon_and_the_chart_library_are_served(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
+    library = client.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})
+    assert library.status_code == 200 and "plotly" in library.text[:2000].lower()
+    assert library.headers["content-encoding"] == "gzip"

@@ -14,9 +14,12 @@ every `_()`/`N_()` string of the package into it and compiles the `.mo` (see dig
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import gettext
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 DOMAIN = "digitlab"
@@ -25,6 +28,8 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 
 _translation: gettext.NullTranslations = gettext.NullTranslations()
 _language = "en"
+#: the language of the code running in this context (a web request's page), over the global one
+_speaking: contextvars.ContextVar[str | None] = contextvars.ContextVar("speaking", default=None)
 
 
 def language_from_environment() -> str:
@@ -56,7 +61,7 @@ def translation(lang: str) -> gettext.NullTranslations:
 
 def translate(message: str, lang: str | None = None) -> str:
     """`message` in `lang` (None: the current language), leaving the current language as it is."""
-    return (_translation if lang is None else translation(lang)).gettext(message)
+    return (_current() if lang is None else translation(lang)).gettext(message)
 
 
 def N_(message: str) -> str:  # gettext's conventional name for the marker
@@ -64,14 +69,31 @@ def N_(message: str) -> str:  # gettext's conventional name for the marker
     return message
 
 
+@contextlib.contextmanager
+def speaking(lang: str) -> Iterator[str]:
+    """Inside, `_()` speaks `lang` in this thread or task only (a web request answered in its
+    page's language while other requests, and the global language, stay as they are)."""
+    translation(lang)  # an unknown language fails here, before anything is said in it
+    token = _speaking.set(lang)
+    try:
+        yield lang
+    finally:
+        _speaking.reset(token)
+
+
 def current_language() -> str:
-    return _language
+    return _speaking.get() or _language
+
+
+def _current() -> gettext.NullTranslations:
+    lang = _speaking.get()
+    return _translation if lang is None else translation(lang)
 
 
 def _(message: str) -> str:
     """`message` in the current language (English where the catalogue has no entry)."""
-    return _translation.gettext(message)
+    return _current().gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return _translation.ngettext(singular, plural, n)
+    return _current().ngettext(singular, plural, n)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab import atomic, modelfile, plots
+from digitlab import atomic, modelfile, plots, run_lock
 from digitlab.config import TrainConfig, build_network, build_trainer, split_validation
 from digitlab.datasets import Dataset, load_dataset
 from digitlab.doctor.findings import save_findings
@@ -163,33 +163,34 @@ def train_run(
                 extras=recorder.to_arrays,
             )
         )
-    atomic.write_text(out_dir / "config.json", json.dumps(config.to_dict(), indent=1) + "\n")
-    history = trainer.fit(x_train, t_train, x_test, t_test, validation=validation)
-    recorder.save(out_dir / "stats.npz")
-    save_findings(trainer.watcher.findings, out_dir / "findings.json")
+    with run_lock.training(out_dir):  # the runs page tells a killed run from a live one
+        atomic.write_text(out_dir / "config.json", json.dumps(config.to_dict(), indent=1) + "\n")
+        history = trainer.fit(x_train, t_train, x_test, t_test, validation=validation)
+        recorder.save(out_dir / "stats.npz")
+        save_findings(trainer.watcher.findings, out_dir / "findings.json")
 
-    # Measured again rather than read from the history: after early stopping the network holds
-    # the best epoch's weights, not the last epoch's. A run the watcher stopped has weights that
-    # overflow: its finding says so, numpy's warnings would only repeat it.
-    diverged = trainer.watcher is not None and trainer.watcher.stopped_by is not None
-    with np.errstate(all="ignore") if diverged else contextlib.nullcontext():
-        accuracy = {
-            "train": network.accuracy(x_train, t_train),
-            "test": network.accuracy(x_test, t_test),
-        }
-        if validation is not None:
-            accuracy["validation"] = network.accuracy(*validation)
-    modelfile.save(
-        network, out_dir / "model.npz", accuracy=accuracy, **_model_metadata(config, dataset)
-    )
-    history.save(out_dir / "history.json")
-    plots.plot_loss(history, out_dir / "loss.png")
-    plots.plot_accuracy(history, out_dir / "accuracy.png")
-    if report:
-        from digitlab.report import write_report
-
+        # Measured again rather than read from the history: after early stopping the network holds
+        # the best epoch's weights, not the last epoch's. A run the watcher stopped has weights that
+        # overflow: its finding says so, numpy's warnings would only repeat it.
+        diverged = trainer.watcher is not None and trainer.watcher.stopped_by is not None
         with np.errstate(all="ignore") if diverged else contextlib.nullcontext():
-            write_report(out_dir, network=network, dataset=dataset)
+            accuracy = {
+                "train": network.accuracy(x_train, t_train),
+                "test": network.accuracy(x_test, t_test),
+            }
+            if validation is not None:
+                accuracy["validation"] = network.accuracy(*validation)
+        modelfile.save(
+            network, out_dir / "model.npz", accuracy=accuracy, **_model_metadata(config, dataset)
+        )
+        history.save(out_dir / "history.json")
+        plots.plot_loss(history, out_dir / "loss.png")
+        plots.plot_accuracy(history, out_dir / "accuracy.png")
+        if report:
+            from digitlab.report import write_report
+
+            with np.errstate(all="ignore") if diverged else contextlib.nullcontext():
+                write_report(out_dir, network=network, dataset=dataset)
     return RunResult(network, history, dataset, out_dir, accuracy, diverged)
 
 

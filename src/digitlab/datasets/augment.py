@@ -73,18 +73,27 @@ def augment(
     rng: np.random.Generator,
     max_shift: float = 2.0,
     max_degrees: float = 10.0,
+    mirror: bool = False,
 ) -> np.ndarray:
     """Each image rotated by a random angle in [-max_degrees, max_degrees] and shifted by a
     random (right, down) offset, each in [-max_shift, max_shift] pixels (uniform, fractions
-    allowed). images: (N, H, W) or (N, H*W); the same shape and dtype back."""
+    allowed); with `mirror`, each also flipped left to right with probability 1/2.
+    images: (N, H, W), (N, 1, H, W) or (N, H*W); the same shape and dtype back."""
     n = images.shape[0]
+    if mirror:
+        square = _as_square(images)
+        flip = (rng.random(n) < 0.5)[:, None, None]
+        images = np.where(flip, square[:, :, ::-1], square).reshape(images.shape)
+    if max_shift == 0 and max_degrees == 0:
+        return images
     degrees = rng.uniform(-max_degrees, max_degrees, n)
     shifts = rng.uniform(-max_shift, max_shift, (n, 2))
     return rotate_and_shift(images, degrees, shifts)
 
 
 class Augment:
-    """Random rotations and shifts as a Trainer option: `Trainer(..., augment=Augment())`.
+    """Random rotations, shifts and (optionally) mirror images as a Trainer option:
+    `Trainer(..., augment=Augment())`.
 
     The Trainer calls it on each training batch with its own seeded generator, so a run stays
     reproducible; the data set itself is never changed, and every epoch sees fresh variants.
@@ -92,29 +101,40 @@ class Augment:
     Args:
         max_shift: largest shift along each axis, in pixels (MNIST digits have a 4-pixel margin).
         max_degrees: largest rotation, either way.
+        mirror: flip half of the images left to right. Right for clothes (a shirt seen in a
+            mirror is still a shirt), wrong for digits (a mirrored 2 is no digit at all).
     """
 
-    def __init__(self, max_shift: float = 2.0, max_degrees: float = 10.0) -> None:
+    def __init__(
+        self, max_shift: float = 2.0, max_degrees: float = 10.0, mirror: bool = False
+    ) -> None:
         self.max_shift = number("max_shift", max_shift, low=0, high=14, example="2 (pixels)")
         self.max_degrees = number("max_degrees", max_degrees, low=0, high=180, example="10")
+        if not isinstance(mirror, bool):
+            raise ConfigError(f"mirror must be True or False, not {mirror!r}.")
+        self.mirror = mirror
 
     def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return augment(images, rng, self.max_shift, self.max_degrees)
+        return augment(images, rng, self.max_shift, self.max_degrees, self.mirror)
 
     def __repr__(self) -> str:
-        return f"Augment(max_shift={self.max_shift:g}, max_degrees={self.max_degrees:g})"
+        mirror = ", mirror=True" if self.mirror else ""
+        return f"Augment(max_shift={self.max_shift:g}, max_degrees={self.max_degrees:g}{mirror})"
 
 
 def _as_square(images: np.ndarray) -> np.ndarray:
-    """images as (N, H, W): unchanged if 3-d, (N, D) with D a square number as (N, √D, √D)."""
+    """images as (N, H, W): unchanged if 3-d, one channel (N, 1, H, W) and (N, D) with D a square
+    number (as (N, √D, √D)) reshaped."""
     if images.ndim == 3:
         return images
+    if images.ndim == 4 and images.shape[1] == 1:
+        return images.reshape(images.shape[0], *images.shape[2:])
     if images.ndim == 2 and math.isqrt(images.shape[1]) ** 2 == images.shape[1]:
         side = math.isqrt(images.shape[1])
         return images.reshape(images.shape[0], side, side)
     raise ConfigError(
-        f"cannot rotate or shift images of shape {images.shape}: expected (N, H, W) or "
-        "(N, H*W) square images such as (N, 784); reshape them first."
+        f"cannot rotate or shift images of shape {images.shape}: expected (N, H, W), "
+        "(N, 1, H, W) or (N, H*W) square images such as (N, 784); reshape them first."
     )
 
 

@@ -72,12 +72,15 @@ class Preprocessed:
     threshold: float
 
 
-def preprocess(source, *, name: str | None = None) -> Preprocessed:
+def preprocess(source, *, name: str | None = None, drawn: bool = False) -> Preprocessed:
     """MNIST's preprocessing of a picture of one digit; `.image` is the (28, 28) input.
 
     source: a path to a PNG/JPEG/BMP/... file, a PIL image, or an array (H, W[, 3|4]) of uint8
     or float in [0, 1]; any size, dark on light or light on dark, scanned or photographed.
     name: how messages name the picture (default: the path).
+    drawn: the picture is a drawing pad's (the digit and nothing else): strokes that run to its
+        edge are part of the digit, where in a photo or scan such pieces are the desk, a
+        shadow or the page's edge and are dropped.
     Raises ImageError when the picture cannot be read, NoDigitError (an ImageError) when it
     holds no ink to read.
     """
@@ -93,7 +96,7 @@ def preprocess(source, *, name: str | None = None) -> Preprocessed:
     mask = strength > threshold
     if not mask.any():
         raise _no_digit(name, _("nothing stands out from the background (a blank picture)"))
-    kept = keep_digit(mask)
+    kept = keep_digit(mask, keep_edges=drawn)
     if kept.sum() < MIN_INK_PIXELS:
         raise _no_digit(name, _("only specks stand out from the background, no strokes"))
     ink = _ink_levels(strength, mask, kept)
@@ -270,10 +273,11 @@ def otsu(values: np.ndarray, bins: int = 256) -> float:
 # -- 5. which ink is the digit -------------------------------------------------------------------
 
 
-def keep_digit(mask: np.ndarray) -> np.ndarray:
+def keep_digit(mask: np.ndarray, keep_edges: bool = False) -> np.ndarray:
     """The pieces of `mask` (8-connected) that make the digit: those not touching the picture's
-    edge (unless every piece does: a tightly cropped digit), not specks (below SPECK_FRACTION
-    of the largest piece), and near the largest piece (within half its size)."""
+    edge (unless every piece does: a tightly cropped digit; or `keep_edges`, for a drawing),
+    not specks (below SPECK_FRACTION of the largest piece), and near the largest piece (within
+    half its size)."""
     runs, labels = pieces(mask)
     if len(runs.row) == 0:
         return mask
@@ -288,7 +292,7 @@ def keep_digit(mask: np.ndarray) -> np.ndarray:
     np.maximum.at(right, labels, runs.end)
     height, width = mask.shape
     edge = (top_row == 0) | (left == 0) | (bottom == height) | (right == width)
-    candidates = ~edge if (~edge).any() else np.ones(count, bool)
+    candidates = ~edge if (~edge).any() and not keep_edges else np.ones(count, bool)
     largest = int(np.argmax(np.where(candidates, size, -1)))
     reach = max(bottom[largest] - top_row[largest], right[largest] - left[largest]) / 2
     near = (

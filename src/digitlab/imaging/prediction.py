@@ -13,6 +13,9 @@ from digitlab.i18n import _
 from digitlab.imaging.digit_check import not_a_digit
 from digitlab.imaging.mnist_style import SIDE, Preprocessed, preprocess
 
+#: below this probability for its most probable class, a reading is a guess (`Prediction.unsure`)
+UNSURE_BELOW = 0.6
+
 
 @dataclass
 class Prediction:
@@ -41,6 +44,12 @@ class Prediction:
     def confidence(self) -> float:
         return float(np.max(self.probabilities))
 
+    @property
+    def unsure(self) -> bool:
+        """A digit read, but with its most probable class below UNSURE_BELOW: an answer to be
+        shown as a guess (the next classes beside it), not as a reading."""
+        return self.digit and self.confidence < UNSURE_BELOW
+
     def _repr_html_(self) -> str:
         from digitlab.notebook import prediction_html  # display builds on imaging
 
@@ -63,7 +72,7 @@ class Prediction:
         return f"Prediction({best})"
 
 
-def predict(model, image, *, name: str | None = None) -> Prediction:
+def predict(model, image, *, name: str | None = None, drawn: bool = False) -> Prediction:
     """Read the digit in `image` with `model`.
 
     model: a network (e.g. from `digitlab.load`), a path to a model file, or None for the
@@ -77,7 +86,7 @@ def predict(model, image, *, name: str | None = None) -> Prediction:
     network = resolve_model(model)
     classes = class_names(network)
     try:
-        steps = preprocess(image, name=name)
+        steps = preprocess(image, name=name, drawn=drawn)
     except NoDigitError as exc:
         return Prediction(
             probabilities=np.full(len(classes), 1 / len(classes)),
@@ -101,13 +110,32 @@ def predict(model, image, *, name: str | None = None) -> Prediction:
 def classify(network, pixels: np.ndarray) -> np.ndarray:
     """Class probabilities (C,) for one preprocessed digit, pixels (28, 28) in [0, 1],
     normalized as the model's metadata says its training inputs were."""
+    x, _scale = _network_input(network, pixels)
+    return np.asarray(network.predict(x), dtype=np.float64)[0]
+
+
+def saliency(network, pixels: np.ndarray) -> np.ndarray:
+    """For one preprocessed digit, pixels (28, 28) in [0, 1]: the gradient of each class's
+    score with respect to those pixels, (C, 28, 28) float64, by the network's own backward pass
+    (`score_gradients`), through the model's input normalization. Positive where more ink
+    would make the class more likely, negative where it would make it less likely."""
+    x, scale = _network_input(network, pixels)
+    gradients = network.score_gradients(x).reshape(-1, SIDE * SIDE).astype(np.float64)
+    return (gradients * scale).reshape(-1, SIDE, SIDE)
+
+
+def _network_input(network, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (1, 784) input of `network` for pixels (28, 28), in its dtype, and d input / d
+    pixel (784,): ones, or 1/std where the model's metadata normalizes by a mean and std."""
     x = pixels.reshape(1, SIDE * SIDE)
     normalization = getattr(network, "metadata", {}).get("normalization") or {}
     mean, std = normalization.get("mean"), normalization.get("std")
+    scale = np.ones(SIDE * SIDE)
     if mean is not None and std is not None:
         x = (x - np.asarray(mean)) / np.asarray(std)
+        scale = scale / np.asarray(std, dtype=np.float64)
     dtype = getattr(network, "dtype", np.float64)
-    return np.asarray(network.predict(x.astype(dtype)), dtype=np.float64)[0]
+    return x.astype(dtype), scale
 
 
 def class_names(network) -> list[str]:

@@ -226,6 +226,29 @@ class Network:
         """Backpropagation: d loss / d param for every entry of `params` (same keys)."""
         return self.loss_and_gradient(x, t)[1]
 
+    def score_gradients(self, x: np.ndarray) -> np.ndarray:
+        """The gradient of every class's score (logit) with respect to the input, in
+        evaluation mode, by backpropagation: which pixels, made brighter, would raise (positive)
+        or lower (negative) each class's score — a saliency map (Simonyan et al., 2013).
+
+        x: one sample as predict takes it ((1, 784) for an MLP; (1, 784) or (1, 1, 28, 28) for
+        a conv net). Returns (output_size, *the sample's shape in as_input's layout), e.g.
+        (10, 784) or (10, 1, 28, 28). All classes come from one backward pass over a batch of
+        copies of x, one row of the identity as each copy's upstream gradient. The layers'
+        cached values and parameter gradients are overwritten, as by any backward pass.
+        """
+        x = self.as_input(x)
+        if len(x) != 1:
+            raise DataError(
+                f"score_gradients takes one sample; x of shape {x.shape} holds {len(x)}."
+            )
+        classes = self.output_size
+        scores = self.scores(np.repeat(x, classes, axis=0), train=False)
+        dout = np.eye(classes, dtype=scores.dtype)
+        for i in range(len(self.layers) - 1, -1, -1):
+            dout = self.layers[i].backward(dout, input_grad=True)
+        return dout.reshape(classes, *x.shape[1:])
+
     # -- modes and state --------------------------------------------------------------------
 
     @contextmanager

@@ -6,6 +6,9 @@ preprocessed by the same code as `digitlab predict`, on the server.
 
 from __future__ import annotations
 
+import copy
+import threading
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -13,22 +16,24 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from PIL import Image
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 
 from digitlab.errors import DigitlabError, ModelFileError
-from digitlab.i18n import LANGUAGES, _, current_language, translate
-from digitlab.imaging import preprocess
-from digitlab.imaging.digit_check import not_a_digit
-from digitlab.imaging.prediction import class_names, classify, resolve_model
+from digitlab.i18n import LANGUAGES, _, current_language, speaking, translate
+from digitlab.imaging.prediction import class_names, predict, resolve_model, saliency
 from digitlab.web import runs
-from digitlab.web.drawing import decode_drawing
+from digitlab.web.drawing import PICTURE_TYPES, decode_drawing, open_picture
 from digitlab.web.limits import BodySizeLimit
 from digitlab.web.security import CatchUnexpected, HostCheck, SecurityHeaders
-from digitlab.web.settings import LOOPBACK_HOSTS, MAX_BODY_BYTES
+from digitlab.web.settings import LOOPBACK_HOSTS, MAX_BODY_BYTES, MAX_PICTURE_BYTES
 from digitlab.web.texts import PAGE_TEXTS
 
 STATIC = Path(__file__).parent / "static"
+PICTURE_PATH = "/api/predict/picture"
 
 
 class PredictRequest(BaseModel):
@@ -61,6 +66,17 @@ class PredictResponse(BaseModel):
         default=True, description="false when the drawing holds no digit the network can read"
     )
     reason: str | None = Field(default=None, description="why it is no digit, when it is not")
+    unsure: bool = Field(
+        default=False,
+        description="a digit, but its most probable class is below "
+        "digitlab.imaging.prediction.UNSURE_BELOW: a guess",
+    )
+    saliency: list[list[list[float]]] = Field(
+        default_factory=list,
+        description="per class, (C, 28, 28): the gradient of the class's score with respect to "
+        "the input pixels, divided by its largest absolute value (so in [-1, 1]); positive where "
+        "more ink would raise the class, negative where it would lower it; empty for no digit",
+    )
 
 
 def create_app(
@@ -78,6 +94,15 @@ def create_app(
     network = resolve_model(network)
     classes = class_names(network)
     _check_classes(network, classes)
+    # A backward pass reads what its forward pass cached in the layers: two requests on one
+    # network at once would mix their caches. Each worker thread reads with its own copy.
+    own = threading.local()
+
+    def own_network():
+        if not hasattr(own, "network"):
+            own.network = copy.deepcopy(network)
+        return own.network
+
     app = FastAPI(
         title="digitlab",
         description="Draw a digit and watch the network read it.",
@@ -88,10 +113,16 @@ def create_app(
     )
     # added innermost first: CatchUnexpected sees every layer's failure, and SecurityHeaders,
     # outermost, puts its headers on every answer, the other middlewares' refusals included
-    app.add_middleware(BodySizeLimit, limit=max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=max_body_bytes,
+        larger={PICTURE_PATH: max(max_body_bytes, MAX_PICTURE_BYTES)},
+    )
     app.add_middleware(CatchUnexpected)
     app.add_middleware(HostCheck, allowed_hosts=allowed_hosts)
     app.add_middleware(SecurityHeaders)
+    # the chart library is 4.8 MB, 1.4 MB compressed; the API's JSON shrinks as well
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
@@ -112,38 +143,56 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException):
         return _error(exc.status_code, _http_error_message(request, exc))
 
+    def read(picture: Image.Image, drawn: bool, lang: str) -> PredictResponse:
+        """The answer for a drawing (`drawn`) or a photo or scan, in the page's language."""
+        with speaking(lang):
+            network = own_network()
+            name = _("the drawing") if drawn else _("the picture")
+            try:
+                reading = predict(network, picture, name=name, drawn=drawn)
+            except DigitlabError as exc:
+                raise HTTPException(422, str(exc)) from None
+            return _response(network, reading)
+
     @app.post("/api/predict", response_model=PredictResponse)
     def predict_drawing(
         body: PredictRequest, request: Request, lang: str | None = None
     ) -> PredictResponse:
-        """Read a drawing: class probabilities, the preprocessed 28x28 input, activations."""
-        image = decode_drawing(body.image, body.pixels)
-        try:
-            x = preprocess(image, name=_("the drawing")).image
-        except DigitlabError as exc:
-            raise HTTPException(422, str(exc)) from None
-        probabilities = classify(network, x)
-        # the page's language (?lang=, else the browser's), as GET /api/texts answers
-        reason = not_a_digit(x)
-        if reason is not None:
-            reason = translate(
-                reason, _page_language(lang, request.headers.get("accept-language", ""))
-            )
-        hidden, maps = _inside(network, x)
-        order = np.argsort(probabilities)[::-1][:3]
-        return PredictResponse(
-            probabilities=probabilities.tolist(),
-            classes=classes,
-            top=[
-                ClassProbability(label=classes[i], probability=float(probabilities[i]))
-                for i in order
-            ],
-            input=np.round(x, 4).tolist(),
-            hidden=np.round(hidden, 4).tolist(),
-            feature_maps=np.round(maps, 3).tolist(),
-            digit=reason is None,
-            reason=reason,
-        )
+        """Read a drawing: class probabilities, the preprocessed 28x28 input, activations, and
+        each class's saliency. Strokes that run to the pad's edge are part of the digit."""
+        language = _page_language(lang, request.headers.get("accept-language", ""))
+        with speaking(language):
+            picture = decode_drawing(body.image, body.pixels)
+        return read(picture, True, language)
+
+    @app.post(
+        PICTURE_PATH,
+        response_model=PredictResponse,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in PICTURE_TYPES
+                },
+            }
+        },
+    )
+    async def predict_picture(request: Request, lang: str | None = None) -> PredictResponse:
+        """Read a photo or scan of a digit sent as the body itself (a PNG or JPEG file, up to
+        MAX_PICTURE_BYTES), preprocessed as `digitlab predict` does it: the same answer."""
+        language = _page_language(lang, request.headers.get("accept-language", ""))
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        with speaking(language):
+            if kind not in PICTURE_TYPES:
+                raise HTTPException(
+                    415,
+                    _("send the picture itself as the body, with Content-Type {types}.").format(
+                        types=" or ".join(PICTURE_TYPES)
+                    ),
+                )
+            picture = open_picture(await request.body())
+        return await run_in_threadpool(read, picture, False, language)
 
     @app.get("/api/runs")
     def list_runs() -> list[dict]:
@@ -173,13 +222,29 @@ def create_app(
     def draw_page() -> FileResponse:
         return FileResponse(STATIC / "draw.html")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # what browsers ask for before reading <link rel="icon">
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def chart_library() -> FileResponse:
+        """Plotly.js as the plotly package installs it: the runs page's charts, never a CDN."""
+        return FileResponse(
+            resources.files("plotly") / "package_data" / "plotly.min.js",
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     @app.get("/runs", include_in_schema=False)
     def runs_page() -> FileResponse:
         return FileResponse(STATIC / "runs.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    if runs_dir is not None and Path(runs_dir).is_dir():
-        app.mount("/files", StaticFiles(directory=runs_dir, html=True), name="files")
+    if runs_dir is not None:
+        # check_dir=False: the runs folder may be made after the server starts (runs/ on a
+        # fresh checkout); its files are found from then on
+        files = StaticFiles(directory=runs_dir, html=True, check_dir=False)
+        app.mount("/files", files, name="files")
     return app
 
 
@@ -217,6 +282,32 @@ def _check_classes(network, classes: list[str]) -> None:
                 "retrain it or fix the classes in its metadata"
             ).format(model=network, count=len(classes), outputs=outputs)
         )
+
+
+def _response(network, reading) -> PredictResponse:
+    """What the page shows of a Prediction: the probabilities and top three, the input, the
+    hidden activations, feature maps and saliency (the last three for a digit only)."""
+    order = np.argsort(reading.probabilities)[::-1][:3]
+    hidden, maps, why = np.zeros(0), np.zeros((0, 0, 0)), np.zeros((0, 28, 28))
+    if reading.digit:
+        hidden, maps = _inside(network, reading.input)
+        why = saliency(network, reading.input)
+        why /= np.maximum(np.abs(why).max(axis=(1, 2), keepdims=True), 1e-12)
+    return PredictResponse(
+        probabilities=reading.probabilities.tolist(),
+        classes=reading.classes,
+        top=[
+            ClassProbability(label=reading.classes[i], probability=float(reading.probabilities[i]))
+            for i in order
+        ],
+        input=np.round(reading.input, 4).tolist(),
+        hidden=np.round(hidden, 4).tolist(),
+        feature_maps=np.round(maps, 3).tolist(),
+        digit=reading.digit,
+        reason=reading.reason,
+        unsure=reading.unsure,
+        saliency=np.round(why, 3).tolist(),
+    )
 
 
 def _inside(network, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

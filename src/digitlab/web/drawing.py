@@ -17,12 +17,16 @@ import numpy as np
 from fastapi import HTTPException
 from PIL import Image, UnidentifiedImageError
 
+from digitlab.i18n import _
+
 #: the most pixels a drawing may have, read from its header before decoding: 2048x2048, 53
 #: times a 280x280 canvas (a high-DPI phone's 840x840 or a long 8400x280 strip fits), and at
 #: most 34 MB decoded even at 16 bits per channel with alpha. 4096x4096 is refused.
 MAX_DRAWING_PIXELS = 2048 * 2048
 #: what browsers' canvas.toDataURL() and common drawing tools write; no TIFF, GIF, ...
 DRAWING_FORMATS = ("PNG", "JPEG", "BMP")
+#: the Content-Types of a picture sent as a body of its own (an upload or a dropped file)
+PICTURE_TYPES = ("image/png", "image/jpeg")
 IMAGE_SIDE = 28
 
 
@@ -32,20 +36,22 @@ def decode_drawing(image: str | None, pixels: list[list[float]] | None) -> Image
     values in [0, 1]). Raises HTTPException naming what is wrong."""
     if (image is None) == (pixels is None):
         raise HTTPException(
-            422, 'send exactly one of "image" (a PNG as base64) or "pixels" (28x28 numbers).'
+            422, _('send exactly one of "image" (a PNG as base64) or "pixels" (28x28 numbers).')
         )
     if pixels is not None:
         return _from_pixels(pixels)
-    return _open_picture(_base64_bytes(image))
+    return open_picture(_base64_bytes(image))
 
 
 def _from_pixels(rows: list[list[float]]) -> Image.Image:
     pixels = np.asarray(rows, dtype=float) if _rectangular(rows) else None
     if pixels is None or pixels.shape != (IMAGE_SIDE, IMAGE_SIDE):
         shape = "ragged rows" if pixels is None else "x".join(map(str, pixels.shape))
-        raise HTTPException(422, f"pixels must be 28 rows of 28 numbers, got {shape}.")
+        raise HTTPException(
+            422, _("pixels must be 28 rows of 28 numbers, got {shape}.").format(shape=shape)
+        )
     if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
-        raise HTTPException(422, "pixels must be numbers from 0 (background) to 1 (ink).")
+        raise HTTPException(422, _("pixels must be numbers from 0 (background) to 1 (ink)."))
     return Image.fromarray(np.round(pixels * 255).astype(np.uint8), mode="L")
 
 
@@ -60,30 +66,34 @@ def _base64_bytes(image: str) -> bytes:
         if not comma:
             raise HTTPException(
                 422,
-                "image is a data: URL without a comma before its data; send "
-                "canvas.toDataURL() whole (data:image/png;base64,...).",
+                _(
+                    "image is a data: URL without a comma before its data; send "
+                    "canvas.toDataURL() whole (data:image/png;base64,...)."
+                ),
             )
     try:
         raw = base64.b64decode(image, validate=True)
     except (binascii.Error, ValueError):
         raise HTTPException(
-            422, "image is not valid base64; send canvas.toDataURL() or the base64 of a PNG file."
+            422,
+            _("image is not valid base64; send canvas.toDataURL() or the base64 of a PNG file."),
         ) from None
     if not raw:
-        raise HTTPException(422, "image is empty; send canvas.toDataURL() of the drawing.")
+        raise HTTPException(422, _("image is empty; send canvas.toDataURL() of the drawing."))
     return raw
 
 
-def _open_picture(raw: bytes) -> Image.Image:
-    """The picture, opened (header only) and checked against MAX_DRAWING_PIXELS."""
+def open_picture(raw: bytes) -> Image.Image:
+    """The picture in `raw` (a PNG, JPEG or BMP file's bytes), opened (header only) and
+    checked against MAX_DRAWING_PIXELS. Raises HTTPException naming what is wrong."""
     try:
         picture = Image.open(io.BytesIO(raw), formats=DRAWING_FORMATS)
     except Image.DecompressionBombError:
         raise HTTPException(
-            413, "image has more pixels than Pillow opens at all; send a smaller picture."
+            413, _("image has more pixels than Pillow opens at all; send a smaller picture.")
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError):
-        raise HTTPException(415, "image is not a PNG, JPEG or BMP picture.") from None
+        raise HTTPException(415, _("image is not a PNG, JPEG or BMP picture.")) from None
     width, height = picture.size
     if width * height > MAX_DRAWING_PIXELS and picture.format == "JPEG":
         # a phone photo: JPEG decodes at 1/2, 1/4 or 1/8 scale directly (the DCT is cut
@@ -94,7 +104,9 @@ def _open_picture(raw: bytes) -> Image.Image:
     if width * height > MAX_DRAWING_PIXELS:
         raise HTTPException(
             413,
-            f"image is {width:,}x{height:,} pixels, more than the {MAX_DRAWING_PIXELS:,} "
-            "(2048x2048) the server decodes; send a smaller picture.",
+            _(
+                "image is {width:,}x{height:,} pixels, more than the {limit:,} (2048x2048) the "
+                "server decodes; send a smaller picture."
+            ).format(width=width, height=height, limit=MAX_DRAWING_PIXELS),
         )
     return picture

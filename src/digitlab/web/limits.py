@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,24 +23,33 @@ from digitlab.web.settings import BODY_TIMEOUT_S
 
 
 class BodySizeLimit:
-    """ASGI middleware: answer 413 with {"error": ...} to a body over `limit` bytes, and 408 to
-    one that has not arrived within `timeout` seconds."""
+    """ASGI middleware: answer 413 with {"error": ...} to a body over `limit` bytes (or the
+    limit `larger` gives the request's path), and 408 to one that has not arrived within
+    `timeout` seconds."""
 
-    def __init__(self, app: ASGIApp, limit: int, timeout: float = BODY_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        timeout: float = BODY_TIMEOUT_S,
+        larger: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.timeout = timeout
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.limit)
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send, int(declared))
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, int(declared), limit)
             return
         try:
-            body = await self._read_body(receive, send)
+            body = await self._read_body(receive, send, limit)
         except asyncio.TimeoutError:  # TimeoutError itself from Python 3.11 on
             await send_json_error(
                 send,
@@ -60,7 +70,7 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _read_body(self, receive: Receive, send: Send) -> bytes | None:
+    async def _read_body(self, receive: Receive, send: Send, limit: int) -> bytes | None:
         """The whole body; None when it went over the limit (answered 413) or the client left.
         Raises asyncio.TimeoutError when it has not all arrived within self.timeout."""
         deadline = time.monotonic() + self.timeout
@@ -72,17 +82,17 @@ class BodySizeLimit:
                 return None
             chunks.append(message.get("body", b""))
             received += len(chunks[-1])
-            if received > self.limit:
-                await self._refuse(send, received)
+            if received > limit:
+                await self._refuse(send, received, limit)
                 return None
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    async def _refuse(self, send: Send, size: int) -> None:
+    async def _refuse(self, send: Send, size: int, limit: int) -> None:
         # `size` is what was declared, or what had arrived when the limit was passed
         await send_json_error(
             send,
             413,
-            f"the request body is over the limit of {self.limit:,} bytes ({size:,} or more); "
+            f"the request body is over the limit of {limit:,} bytes ({size:,} or more); "
             "send a smaller image.",
         )

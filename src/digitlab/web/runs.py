@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from urllib.parse import quote
+
+from digitlab import run_lock
 
 #: the largest history.json or config.json read: a history holds one loss per step, and
 #: 200 epochs of 600 steps is ~2.5 MB of JSON
@@ -73,7 +76,8 @@ def read_config(run: Path) -> dict:
 
 
 def run_summary(run: Path) -> dict:
-    """What the runs page lists for a run: name, state (finished, training, or unreadable,
+    """What the runs page lists for a run: name, state (finished; training, while its process
+    holds the run's lock; stopped, when that process is gone without a model; or unreadable,
     with the `problem`), epochs, last accuracies, config and the report's address."""
     problem = None
     try:
@@ -83,8 +87,16 @@ def run_summary(run: Path) -> dict:
     if problem is not None:
         state = "unreadable"
     else:
-        state = "finished" if (run / "model.npz").is_file() else "training"
+        state = (
+            "finished"
+            if (run / "model.npz").is_file()
+            else "training"
+            if run_lock.is_training(run)
+            else "stopped"
+        )
     report = run / "report.html"
+    # the address of the report: a folder name may hold any character (`my run #2`)
+    address = f"/files/{quote(run.name, safe='')}/report.html"
     return {
         "name": run.name,
         "state": state,
@@ -93,7 +105,7 @@ def run_summary(run: Path) -> dict:
         "train_acc": (history.get("train_acc") or [None])[-1],
         "test_acc": (history.get("test_acc") or [None])[-1],
         "config": config,
-        "report": f"/files/{run.name}/report.html" if _is_own_file(report, run) else None,
+        "report": address if _is_own_file(report, run) else None,
     }
 
 

@@ -9,6 +9,9 @@ import ipaddress
 
 #: largest request body accepted: a 280x280 canvas PNG is ~20 kB; a phone photo is not a drawing
 MAX_BODY_BYTES = 1 << 20
+#: largest picture sent to /api/predict/picture: a phone's photo (3-8 MB as JPEG, 12 MP), and
+#: decoded no larger than drawing.MAX_DRAWING_PIXELS (JPEG at 1/2, 1/4 or 1/8 scale)
+MAX_PICTURE_BYTES = 16 << 20
 #: seconds a request body may take to arrive in full: a drawing (~20 kB) takes milliseconds
 #: even on a slow phone connection, and 1 MiB at 1 Mbit/s takes 8 s
 BODY_TIMEOUT_S = 15
