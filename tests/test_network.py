@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from digitlab import MLP, SGD, ConfigError, TwoLayerNet
+from digitlab.errors import DataError
 from digitlab.gradients import numerical_gradient
 
 
@@ -169,3 +170,39 @@ def test_bad_settings_raise_config_error(kwargs):
 def test_bad_sizes_raise_config_error():
     with pytest.raises(ConfigError, match="positive integers"):
         TwoLayerNet(6, 0, 4)
+
+
+@pytest.mark.parametrize("net_kind", ["mlp", "conv"])
+def test_score_gradients_equal_finite_differences(net_kind):
+    """Saliency is d score_k / d x for every class k: checked entry by entry against central
+    differences of the scores (eval mode), for an MLP with BatchNorm and for a conv net."""
+    from digitlab import SimpleConvNet
+
+    if net_kind == "mlp":
+        net = MLP(784, [20, 16], 10, use_batchnorm=True, dropout=0.3, seed=0)
+        rng = np.random.default_rng(2)  # running statistics as after training, not 0 and 1
+        net.load_state(
+            {
+                name: rng.uniform(0.5, 1.5, a.shape)
+                if "var" in name
+                else rng.normal(0, 0.1, a.shape)
+                for name, a in net.state().items()
+            }
+        )
+    else:
+        conv = {"filter_num": 3, "filter_size": 5, "pad": 1, "stride": 2}
+        net = SimpleConvNet(conv_param=conv, hidden_size=8, weight_init_std=0.3, seed=0)
+    x = np.random.default_rng(1).random((1, 784))
+    grads = net.score_gradients(x).reshape(10, 784)
+    numerical = np.empty((10, 784))
+    eps = 1e-6
+    for i in range(784):
+        up, down = x.copy(), x.copy()
+        up[0, i] += eps
+        down[0, i] -= eps
+        numerical[:, i] = (net.scores(up)[0] - net.scores(down)[0]) / (2 * eps)
+    assert np.abs(grads).max() > 1e-3  # not a trivially zero map
+    assert np.allclose(grads, numerical, rtol=1e-5, atol=1e-8)
+    assert not np.allclose(grads[0], grads[1])
+    with pytest.raises(DataError, match="one sample"):
+        net.score_gradients(np.zeros((2, 784)))

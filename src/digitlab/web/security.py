@@ -23,9 +23,10 @@ from digitlab.web.settings import host_name
 
 log = logging.getLogger(__name__)
 
-#: the pages: their own scripts and styles only; drawings come back as data: URLs
+#: the pages: their own scripts and styles only; drawings come back as data: URLs, an opened
+#: picture is shown from a blob: URL
 PAGE_POLICY = (
-    "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
+    "default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 #: files under /files/ (a run's report.html, or whatever else a runs folder holds): no script
@@ -36,6 +37,10 @@ FILES_POLICY = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox"
 )
 FILES_PREFIX = "/files/"
+#: the runs page: the same, but Plotly.js styles the charts it draws with inline styles (style
+#: attributes and a <style> element of its own); scripts stay this server's own
+CHARTS_POLICY = PAGE_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+CHARTS_PATHS = frozenset({"/runs"})
 
 
 async def send_json_error(send: Send, status: int, message: str) -> None:
@@ -64,7 +69,14 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = FILES_POLICY if scope["path"].startswith(FILES_PREFIX) else PAGE_POLICY
+        path = scope["path"]
+        policy = (
+            FILES_POLICY
+            if path.startswith(FILES_PREFIX)
+            else CHARTS_POLICY
+            if path in CHARTS_PATHS
+            else PAGE_POLICY
+        )
         added = [
             (b"content-security-policy", policy.encode()),
             (b"x-content-type-options", b"nosniff"),

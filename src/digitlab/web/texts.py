@@ -15,12 +15,30 @@ PAGE_TEXTS = (
     N_("Draw"),
     N_("Runs"),
     N_("Draw a digit"),
-    N_("Drawing pad: draw a digit with the mouse, a pen or a finger; press C or Escape to clear"),
+    N_(
+        "Drawing pad: draw a digit with the mouse, a pen or a finger, or drop a picture on it; "
+        "press C or Escape to clear"
+    ),
     N_("Clear"),
+    N_("Undo"),
+    N_("Pen width"),
+    N_("Open a picture…"),
+    N_("or drop one on the pad (PNG or JPEG, a photo of a digit on paper)"),
     N_("Mouse, pen or finger"),
     N_("clears"),
+    N_("undoes a stroke"),
+    N_("Probability of each class; choose one to see why (not)"),
+    N_("Why this answer"),
+    N_("Class"),
+    N_("Saliency map: where more ink raises (red) or lowers (blue) the chosen class's score"),
+    N_(
+        "Red: more ink there would make the network more sure of this class. Blue: more ink "
+        "there would speak against it. Grey: what it sees."
+    ),
+    N_("Unsure:"),
+    N_("or"),
+    N_("Choose a PNG or JPEG picture."),
     N_("What the network reads"),
-    N_("Probability of each class"),
     N_("What it sees (28×28)"),
     N_("The preprocessed 28 by 28 input"),
     N_("Hidden units"),
@@ -37,6 +55,7 @@ PAGE_TEXTS = (
     # the runs page
     N_("digitlab · runs"),
     N_("Training runs"),
+    N_("compare"),
     N_("run"),
     N_("state"),
     N_("epochs"),
@@ -48,9 +67,16 @@ PAGE_TEXTS = (
     N_("open"),
     N_("finished"),
     N_("training"),
+    N_("stopped"),
     N_("unreadable"),
+    N_("Choose a run's name to see its curves; tick two or more to compare them."),
     N_("Curves:"),
     N_("Loss per step"),
     N_("Accuracy per epoch"),
     N_("no data yet"),
+    N_("epoch"),
+    N_("loss"),
+    N_("accuracy"),
+    N_("Settings side by side"),
+    N_("Highlighted: the settings in which the runs differ."),
 )
