@@ -1,12 +1,14 @@
-"""A short load test of `POST /api/predict` on 127.0.0.1: many requests in parallel, none lost.
+"""A short load test of the reading API on 127.0.0.1: many requests in parallel, none lost.
 
 Starts `digitlab serve` (the shipped model) in its own process on a free local port, so that
-the client's threads do not compete with the server for the GIL; sends a bounded number of
-requests (a real test digit drawn as a 280x280 PNG, as the page sends it), first one at a time,
-then from several threads, and reports latency percentiles and throughput. Prints a table and
-writes JSON. Never leaves 127.0.0.1.
+the client's threads do not compete with the server for the GIL; for each way of sending a
+digit (a real test digit: as 28x28 `pixels`; as a 280x280 canvas PNG in a data URL, as the draw
+page sends it; as a 1200x1600 phone-photo JPEG to /api/predict/picture, as an opened file is
+sent) sends a bounded number of requests, first one at a time, then from several threads, and
+reports latency percentiles and throughput. Every answer carries the full reading (saliency
+of every class included). Prints a table and writes JSON. Never leaves 127.0.0.1.
 
-    python benchmarks/web_load.py [--requests 400] [--concurrency 16]
+    python benchmarks/web_load.py [--requests 400] [--concurrency 32] [--ways pixels png]
 """
 
 from __future__ import annotations
@@ -42,32 +44,54 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def drawing() -> dict:
-    image = Image.fromarray(load_dataset("mnist-10k").x_test[0]).resize((280, 280))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return {"image": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()}
+def requests_by_way() -> dict[str, tuple[str, dict]]:
+    """way -> (path, httpx2 keyword arguments) of one request carrying the first test digit."""
+    from digitlab.imaging.photo_like import phone_photo
+
+    digit = load_dataset("mnist-10k").x_test[0]
+    canvas = io.BytesIO()
+    Image.fromarray(digit).resize((280, 280)).save(canvas, format="PNG")
+    photo = io.BytesIO()
+    phone_photo(digit, np.random.default_rng(0)).resize((1200, 1600)).save(photo, "JPEG")
+    png = "data:image/png;base64," + base64.b64encode(canvas.getvalue()).decode()
+    return {
+        "pixels": ("/api/predict", {"json": {"pixels": (digit / 255).round(4).tolist()}}),
+        "png": ("/api/predict", {"json": {"image": png}}),
+        "photo": (
+            "/api/predict/picture",
+            {"content": photo.getvalue(), "headers": {"Content-Type": "image/jpeg"}},
+        ),
+    }
 
 
-def measure(port: int, args) -> dict:
-    """Wait for the server, time `--sequential` requests one at a time, then `--requests` from
-    `--concurrency` threads; the latencies and throughput as a row."""
-    url = f"http://127.0.0.1:{port}/api/predict"
-    payload = drawing()
-    deadline = time.monotonic() + TIME_LIMIT_S
+#: what each way sends, for the table
+WAYS = {
+    "pixels": "28x28 pixels as JSON",
+    "png": "280x280 canvas PNG (data URL)",
+    "photo": "1200x1600 photo JPEG (body)",
+}
+
+
+def wait_for_server(port: int, deadline: float) -> None:
     while True:
         try:
             httpx2.get(f"http://127.0.0.1:{port}/", timeout=1)
-            break
+            return
         except httpx2.TransportError:
             if time.monotonic() > deadline:
                 raise SystemExit("the server did not start") from None
             time.sleep(0.1)
+
+
+def measure(port: int, path: str, request: dict, args, deadline: float) -> dict:
+    """Time `--sequential` requests one at a time, then `--requests` from `--concurrency`
+    threads; the latencies and throughput as a row."""
+    url = f"http://127.0.0.1:{port}{path}"
     with httpx2.Client(timeout=30) as client:
         alone = []
         for _ in range(args.sequential):
             start = time.perf_counter()
-            client.post(url, json=payload).raise_for_status()
+            client.post(url, **request).raise_for_status()
             alone.append(time.perf_counter() - start)
     local = threading.local()
 
@@ -77,7 +101,7 @@ def measure(port: int, args) -> dict:
         if not hasattr(local, "client"):
             local.client = httpx2.Client(timeout=30)
         start = time.perf_counter()
-        response = local.client.post(url, json=payload)
+        response = local.client.post(url, **request)
         return response.status_code, time.perf_counter() - start
 
     start = time.perf_counter()
@@ -106,7 +130,8 @@ def measure(port: int, args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--ways", nargs="+", choices=list(WAYS), default=list(WAYS))
     parser.add_argument("--sequential", type=int, default=20)
     parser.add_argument("--json", default=str(ROOT / "benchmarks/results/web_load.json"))
     args = parser.parse_args()
@@ -116,37 +141,38 @@ def main() -> None:
         [sys.executable, "-m", "digitlab", "serve", "--port", str(port), "--runs", ROOT / "runs"],
         stdout=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + TIME_LIMIT_S * len(args.ways)
+    rows = {}
     try:
-        row = measure(port, args)
+        wait_for_server(port, deadline)
+        requests = requests_by_way()
+        for way in args.ways:
+            path, request = requests[way]
+            rows[way] = {"path": path, **measure(port, path, request, args, deadline)}
     finally:
         server.terminate()
         server.wait(timeout=10)
+    print(f"the reading API on 127.0.0.1, {args.requests} requests, {args.concurrency} in parallel")
     print(
-        f"POST /api/predict on 127.0.0.1, {row['requests']} requests, "
-        f"{args.concurrency} in parallel"
+        f"{'sent as':32} {'alone ms':>9} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'lost':>5}"
     )
-    lost = row["lost"]
-    print(f"  one at a time: median {row['alone_median_ms']:.1f} ms")
-    print(f"  answered {row['ok']}, lost {lost}, {row['requests_per_s']:.0f} requests/s")
-    print(
-        f"  latency p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms, "
-        f"p99 {row['p99_ms']:.1f} ms, max {row['max_ms']:.1f} ms"
-    )
+    for way, row in rows.items():
+        print(
+            f"{WAYS[way]:32} {row['alone_median_ms']:9.1f} {row['requests_per_s']:7.0f} "
+            f"{row['p50_ms']:8.1f} {row['p95_ms']:8.1f} {row['p99_ms']:8.1f} {row['lost']:5d}"
+        )
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "web_load",
-                "digitlab_version": digitlab.__version__,
-                "numpy": np.__version__,
-                **row,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    report = {
+        "benchmark": "web_load",
+        "digitlab_version": digitlab.__version__,
+        "numpy": np.__version__,
+        "ways": rows,
+    }
+    out.write_text(json.dumps(report, indent=1) + "\n")
     print(f"wrote {out}")
+    lost = sum(row["lost"] for row in rows.values())
     if lost:
         raise SystemExit(f"{lost} requests were lost")
 

@@ -7,6 +7,7 @@ DIGITLAB_REQUIRE_BROWSER=1); elsewhere it skips, saying why, without Chromium.""
 import base64
 import contextlib
 import copy
+import functools
 import io
 import json
 import os
@@ -478,6 +479,48 @@ def test_a_photo_opened_from_a_file_is_read_as_digitlab_predict_reads_it(
     assert pad_pixels(page).mean() > 0.3  # the photo (light paper) is on the pad
 
 
+def test_a_picture_dropped_on_the_pad_is_read(fresh, web_network, digit):
+    """Drag and drop: a PNG scan (dark ink on white, 4x) dropped on the pad is read as
+    `digitlab predict` reads it."""
+    from digitlab.imaging import predict
+
+    page, _ = fresh
+    scan = Image.fromarray(255 - np.round(digit[0] * 255).astype(np.uint8)).resize((112, 112))
+    buffer = io.BytesIO()
+    scan.save(buffer, "PNG")
+    encoded = base64.b64encode(buffer.getvalue()).decode()
+    page.evaluate(
+        "(data) => { const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));"
+        " const transfer = new DataTransfer();"
+        " transfer.items.add(new File([bytes], 'scan.png', {type: 'image/png'}));"
+        " const pad = document.getElementById('pad');"
+        " pad.dispatchEvent(new DragEvent('dragover', {dataTransfer: transfer, bubbles: true,"
+        " cancelable: true}));"
+        " pad.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true,"
+        " cancelable: true})); }",
+        encoded,
+    )
+    wait_for_reading(page)
+    expected = predict(web_network, scan)
+    assert page.locator("#answer").get_attribute("data-label") == expected.label == str(digit[1])
+
+
+def test_a_chinese_page_hears_the_server_in_chinese(server, browser, tmp_path):
+    """A file the server cannot read: its message comes back in the page's language."""
+    context = browser.new_context(locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(server + "/")
+        page.wait_for_selector("body[data-lang='zh']", timeout=10_000)
+        fake = tmp_path / "fake.png"
+        fake.write_bytes(b"not really a png")
+        page.locator("#picture").set_input_files(str(fake))
+        page.wait_for_selector("#answer[data-kind='error']", timeout=10_000)
+        assert page.locator("#answer").text_content() == "image 不是 PNG、JPEG 或 BMP 图片。"
+    finally:
+        context.close()
+
+
 def test_a_file_that_is_no_picture_is_refused_with_a_message(fresh, tmp_path):
     page, _ = fresh
     text = tmp_path / "notes.txt"
@@ -676,3 +719,38 @@ def test_no_page_asks_for_something_missing(server, browser, digit):
     finally:
         page.close()
     assert missing == []
+
+
+def answer_with(reading: dict, route, request=None) -> None:
+    route.fulfill(json=reading)
+
+
+def test_unsure_and_no_digit_answers_are_shown_as_such(fresh, web_network, digit):
+    """The page's wording for the server's three kinds of answer; the server's reading of the
+    drawing is replaced by an unsure one, then by a no-digit one (what such drawings get)."""
+    page, _ = fresh
+    draw(page, digit[0])
+    assert page.locator("#answer").get_attribute("data-kind") == "digit"
+    reading = page.evaluate(
+        "fetch('/api/predict', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+        " body: JSON.stringify({image: document.getElementById('pad').toDataURL()})})"
+        ".then((r) => r.json())"
+    )
+    probabilities = [0.0] * 10
+    probabilities[3], probabilities[5], probabilities[8] = 0.45, 0.35, 0.2
+    top = [{"label": c, "probability": probabilities[int(c)]} for c in ("3", "5", "8")]
+    unsure = {**reading, "probabilities": probabilities, "top": top, "unsure": True}
+    no_digit = {**reading, "digit": False, "reason": "a filled shape", "saliency": []}
+    for answer, expected in ((unsure, "Unsure: 3 45.0% or 5 35.0%"), (no_digit, None)):
+        page.route("**/api/predict*", functools.partial(answer_with, answer))
+        page.keyboard.press("c")
+        draw(page, digit[0]) if expected else pen_line(page, [(0.2, 0.5), (0.8, 0.5)])
+        page.wait_for_selector("body[data-busy='0'] #answer:not([data-kind=''])", timeout=10_000)
+        page.unroute("**/api/predict*")
+        if expected:
+            assert page.locator("#answer").text_content() == expected
+            assert page.locator("#answer").get_attribute("data-kind") == "unsure"
+        else:
+            assert page.locator("#answer").text_content() == "No digit found: a filled shape"
+            assert page.locator("#answer").get_attribute("data-label") == ""
+            assert page.locator("#why").get_attribute("data-class") == ""
