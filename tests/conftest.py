@@ -6,8 +6,11 @@ import os
 # a shared 2-core machine stall whenever another process holds a core (set before numpy loads).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import contextlib
 import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +83,22 @@ def digit(mnist_10k_inputs):
     """A real test digit (a 7) as 28x28 values in [0, 1], and its label."""
     x_test, t_test = mnist_10k_inputs[2], mnist_10k_inputs[3]
     return x_test[0].reshape(28, 28).astype(float), int(t_test[0])
+
+
+@contextlib.contextmanager
+def training_process(run):
+    """A real process holding the run's lock as `digitlab train` does while it trains, started
+    and ready; yields its Popen (kill it to see what a killed training leaves behind)."""
+    command = [
+        sys.executable,
+        "-c",
+        "import time; from digitlab import run_lock\n"
+        f"with run_lock.training({str(run)!r}):\n"
+        "    print('training', flush=True); time.sleep(120)",
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout.readline().strip() == "training"
+            yield process
+        finally:
+            process.kill()

@@ -13,6 +13,7 @@ pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed"
 pytest.importorskip("httpx2", reason="FastAPI's test client needs httpx2")
 from fastapi.testclient import TestClient
 
+from conftest import training_process
 from digitlab.i18n import translate
 from digitlab.web.app import MAX_BODY_BYTES, STATIC, create_app
 from digitlab.web.texts import PAGE_TEXTS
@@ -399,28 +400,14 @@ def test_a_run_whose_process_is_gone_is_stopped(tmp_path, web_network):
 def test_a_killed_training_process_leaves_its_run_stopped(tmp_path):
     """A real process holds the lock and is killed with SIGKILL: no clean-up runs, the file
     stays, and the run is stopped all the same (the system released the lock)."""
-    import subprocess
-    import sys
-    import time
-
     from digitlab import run_lock
 
     run = tmp_path / "run"
     run.mkdir()
-    command = [
-        sys.executable,
-        "-c",
-        "import sys, time; from digitlab import run_lock\n"
-        f"with run_lock.training({str(run)!r}):\n"
-        "    print('holding', flush=True); time.sleep(60)",
-    ]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as holder:
-        try:
-            assert holder.stdout.readline().strip() == "holding"
-            assert run_lock.is_training(run)
-        finally:
-            holder.kill()
-    time.sleep(0.05)
+    with training_process(run) as process:
+        assert run_lock.is_training(run)
+        process.kill()
+        process.wait()  # reaped: the system has released everything the process held
     assert (run / run_lock.LOCK_FILE).exists() and not run_lock.is_training(run)
 
 

@@ -14,14 +14,14 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from conftest import training_process
 
 #: set by .ci/run: there, a missing browser or package fails the run instead of skipping it
 REQUIRED = os.environ.get("DIGITLAB_REQUIRE_BROWSER") == "1"
@@ -218,7 +218,7 @@ def test_many_parallel_readings_none_lost(server, digit):
     assert statuses == [200] * 60
 
 
-def test_a_chinese_browser_gets_the_pages_in_chinese(server, browser, page):
+def test_a_chinese_browser_gets_the_pages_in_chinese(server, browser, page, tmp_path):
     context = browser.new_context(locale="zh-CN")
     try:
         chinese = context.new_page()
@@ -227,6 +227,12 @@ def test_a_chinese_browser_gets_the_pages_in_chinese(server, browser, page):
         assert chinese.locator("#draw-title").text_content() == "写一个数字"
         assert chinese.locator("#clear").text_content() == "清除"
         assert chinese.title() == "digitlab · 手写数字"
+        # a file the server cannot read: its message comes back in the page's language
+        fake = tmp_path / "fake.png"
+        fake.write_bytes(b"not really a png")
+        chinese.locator("#picture").set_input_files(str(fake))
+        chinese.wait_for_selector("#answer[data-kind='error']", timeout=10_000)
+        assert chinese.locator("#answer").text_content() == "image 不是 PNG、JPEG 或 BMP 图片。"
         chinese.goto(server + "/runs")
         chinese.wait_for_selector("tr[data-run='demo-run']", timeout=10_000)
         assert "训练记录" in chinese.locator("#runs-title").text_content()
@@ -505,22 +511,6 @@ def test_a_picture_dropped_on_the_pad_is_read(fresh, web_network, digit):
     assert page.locator("#answer").get_attribute("data-label") == expected.label == str(digit[1])
 
 
-def test_a_chinese_page_hears_the_server_in_chinese(server, browser, tmp_path):
-    """A file the server cannot read: its message comes back in the page's language."""
-    context = browser.new_context(locale="zh-CN")
-    try:
-        page = context.new_page()
-        page.goto(server + "/")
-        page.wait_for_selector("body[data-lang='zh']", timeout=10_000)
-        fake = tmp_path / "fake.png"
-        fake.write_bytes(b"not really a png")
-        page.locator("#picture").set_input_files(str(fake))
-        page.wait_for_selector("#answer[data-kind='error']", timeout=10_000)
-        assert page.locator("#answer").text_content() == "image 不是 PNG、JPEG 或 BMP 图片。"
-    finally:
-        context.close()
-
-
 def test_a_file_that_is_no_picture_is_refused_with_a_message(fresh, tmp_path):
     page, _ = fresh
     text = tmp_path / "notes.txt"
@@ -562,23 +552,12 @@ def test_a_killed_run_turns_stopped(server, page, e2e_runs):
     run = e2e_runs / "live-run"
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"hidden": 32}))
-    command = [
-        sys.executable,
-        "-c",
-        "import time; from digitlab import run_lock\n"
-        f"with run_lock.training({str(run)!r}):\n"
-        "    print('training', flush=True); time.sleep(120)",
-    ]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as trainer:
-        try:
-            assert trainer.stdout.readline().strip() == "training"
-            page.goto(server + "/runs")
-            page.wait_for_selector("tr[data-run='live-run'][data-state='training']", timeout=10_000)
-            trainer.send_signal(signal.SIGKILL)  # no clean-up of any kind
-            trainer.wait()
-            page.wait_for_selector("tr[data-run='live-run'][data-state='stopped']", timeout=10_000)
-        finally:
-            trainer.kill()
+    with training_process(run) as trainer:
+        page.goto(server + "/runs")
+        page.wait_for_selector("tr[data-run='live-run'][data-state='training']", timeout=10_000)
+        trainer.send_signal(signal.SIGKILL)  # no clean-up of any kind
+        trainer.wait()
+        page.wait_for_selector("tr[data-run='live-run'][data-state='stopped']", timeout=10_000)
     assert page.locator("tr[data-run='live-run'] td.state-stopped").text_content() == "stopped"
 
 
