@@ -443,3 +443,11 @@ def test_the_favicon_and_the_chart_library_are_served(client):
     library = client.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})
     assert library.status_code == 200 and "plotly" in library.text[:2000].lower()
     assert library.headers["content-encoding"] == "gzip"
+
+
+def test_a_refused_body_is_explained_in_the_pages_language(client):
+    too_big = b"x" * (MAX_BODY_BYTES + 1)
+    english = client.post("/api/predict", content=too_big).json()["error"]
+    chinese = client.post("/api/predict?lang=zh", content=too_big).json()["error"]
+    assert english.startswith("the request body is over the limit of 1,048,576 bytes")
+    assert chinese.startswith("请求体超过了 1,048,576 字节的上限")

@@ -23,14 +23,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from digitlab.errors import DigitlabError, ModelFileError
-from digitlab.i18n import LANGUAGES, _, current_language, speaking, translate
+from digitlab.i18n import _, speaking, translate
 from digitlab.imaging.prediction import class_names, predict, resolve_model, saliency
 from digitlab.web import runs
 from digitlab.web.drawing import PICTURE_TYPES, decode_drawing, open_picture
 from digitlab.web.limits import BodySizeLimit
 from digitlab.web.security import CatchUnexpected, HostCheck, SecurityHeaders
 from digitlab.web.settings import LOOPBACK_HOSTS, MAX_BODY_BYTES, MAX_PICTURE_BYTES
-from digitlab.web.texts import PAGE_TEXTS
+from digitlab.web.texts import PAGE_TEXTS, page_language
 
 STATIC = Path(__file__).parent / "static"
 PICTURE_PATH = "/api/predict/picture"
@@ -160,7 +160,7 @@ def create_app(
     ) -> PredictResponse:
         """Read a drawing: class probabilities, the preprocessed 28x28 input, activations, and
         each class's saliency. Strokes that run to the pad's edge are part of the digit."""
-        language = _page_language(lang, request.headers.get("accept-language", ""))
+        language = page_language(lang, request.headers.get("accept-language", ""))
         with speaking(language):
             picture = decode_drawing(body.image, body.pixels)
         return read(picture, True, language)
@@ -181,7 +181,7 @@ def create_app(
     async def predict_picture(request: Request, lang: str | None = None) -> PredictResponse:
         """Read a photo or scan of a digit sent as the body itself (a PNG or JPEG file, up to
         MAX_PICTURE_BYTES), preprocessed as `digitlab predict` does it: the same answer."""
-        language = _page_language(lang, request.headers.get("accept-language", ""))
+        language = page_language(lang, request.headers.get("accept-language", ""))
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         with speaking(language):
             if kind not in PICTURE_TYPES:
@@ -215,7 +215,7 @@ def create_app(
     def page_texts(request: Request, lang: str | None = None) -> dict:
         """The pages' words in `lang` (en, zh), else in the browser's first language
         (Accept-Language) if digitlab speaks it, else the server's: {"lang", "texts"}."""
-        chosen = _page_language(lang, request.headers.get("accept-language", ""))
+        chosen = page_language(lang, request.headers.get("accept-language", ""))
         return {"lang": chosen, "texts": {text: translate(text, chosen) for text in PAGE_TEXTS}}
 
     @app.get("/", include_in_schema=False)
@@ -246,18 +246,6 @@ def create_app(
         files = StaticFiles(directory=runs_dir, html=True, check_dir=False)
         app.mount("/files", files, name="files")
     return app
-
-
-def _page_language(asked: str | None, accept_language: str) -> str:
-    """`asked` if digitlab has it; else the first language of an Accept-Language header that
-    digitlab has ("zh-CN,zh;q=0.9,en;q=0.8" -> "zh"); else the server's current language."""
-    if asked in LANGUAGES:
-        return asked
-    for item in accept_language.split(","):
-        primary = item.split(";")[0].strip().lower().split("-")[0]
-        if primary in LANGUAGES:
-            return primary
-    return current_language()
 
 
 def _error(status: int, message: str) -> JSONResponse:

@@ -15,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from digitlab.i18n import _, speaking
 from digitlab.web.security import send_json_error
 from digitlab.web.settings import BODY_TIMEOUT_S
+from digitlab.web.texts import page_language
 
 
 class BodySizeLimit:
@@ -44,18 +47,20 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         limit = self.larger.get(scope.get("path", ""), self.limit)
-        declared = dict(scope["headers"]).get(b"content-length", b"")
+        # refusals speak the page's language (?lang=, else the browser's), as the app does
+        headers = dict(scope["headers"])
+        asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+        language = page_language(asked, headers.get(b"accept-language", b"").decode("latin-1"))
+        declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, int(declared), limit)
+            await self._refuse(send, int(declared), limit, language)
             return
         try:
-            body = await self._read_body(receive, send, limit)
+            body = await self._read_body(receive, send, limit, language)
         except asyncio.TimeoutError:  # TimeoutError itself from Python 3.11 on
-            await send_json_error(
-                send,
-                408,
-                f"the request body did not arrive within {self.timeout:g} s; send it again.",
-            )
+            with speaking(language):
+                message = _("the request body did not arrive within {seconds:g} s; send it again.")
+            await send_json_error(send, 408, message.format(seconds=self.timeout))
             return
         if body is None:  # refused, or the client went away
             return
@@ -70,7 +75,9 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _read_body(self, receive: Receive, send: Send, limit: int) -> bytes | None:
+    async def _read_body(
+        self, receive: Receive, send: Send, limit: int, language: str
+    ) -> bytes | None:
         """The whole body; None when it went over the limit (answered 413) or the client left.
         Raises asyncio.TimeoutError when it has not all arrived within self.timeout."""
         deadline = time.monotonic() + self.timeout
@@ -83,16 +90,16 @@ class BodySizeLimit:
             chunks.append(message.get("body", b""))
             received += len(chunks[-1])
             if received > limit:
-                await self._refuse(send, received, limit)
+                await self._refuse(send, received, limit, language)
                 return None
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    async def _refuse(self, send: Send, size: int, limit: int) -> None:
+    async def _refuse(self, send: Send, size: int, limit: int, language: str) -> None:
         # `size` is what was declared, or what had arrived when the limit was passed
-        await send_json_error(
-            send,
-            413,
-            f"the request body is over the limit of {limit:,} bytes ({size:,} or more); "
-            "send a smaller image.",
-        )
+        with speaking(language):
+            message = _(
+                "the request body is over the limit of {limit:,} bytes ({size:,} or more); "
+                "send a smaller image."
+            )
+        await send_json_error(send, 413, message.format(limit=limit, size=size))

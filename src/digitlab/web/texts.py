@@ -1,4 +1,5 @@
-"""The words of the web pages, in the gettext catalogue like every other message.
+"""The words of the web pages, in the gettext catalogue like every other message, and which
+language a request is answered in (`page_language`).
 
 The pages are written in English; each element whose text is one of these carries a `data-i18n`
 attribute (or `data-i18n-label` for its aria-label), and `static/i18n.js` replaces it with the
@@ -7,7 +8,7 @@ translation that `GET /api/texts` returns. The scripts translate what they write
 
 from __future__ import annotations
 
-from digitlab.i18n import N_
+from digitlab.i18n import LANGUAGES, N_, current_language
 
 PAGE_TEXTS = (
     # the draw page
@@ -80,3 +81,15 @@ PAGE_TEXTS = (
     N_("Settings side by side"),
     N_("Highlighted: the settings in which the runs differ."),
 )
+
+
+def page_language(asked: str | None, accept_language: str) -> str:
+    """`asked` if digitlab has it; else the first language of an Accept-Language header that
+    digitlab has ("zh-CN,zh;q=0.9,en;q=0.8" -> "zh"); else the server's current language."""
+    if asked in LANGUAGES:
+        return asked
+    for item in accept_language.split(","):
+        primary = item.split(";")[0].strip().lower().split("-")[0]
+        if primary in LANGUAGES:
+            return primary
+    return current_language()
