@@ -24,8 +24,15 @@ def test_fashion_convnet_design_learns_digits(mnist_10k_inputs):
     x_train, t_train, x_test, t_test = mnist_10k_inputs
     example = _example("fashion_convnet")
     images = x_train[:1000].reshape(-1, 1, 28, 28)
-    net, history = example.train(
-        images, t_train[:1000], x_test[:500], t_test[:500], epochs=2, log=None, progress=False
+    net, history = example.train(  # digits are no mirror images of themselves: mirror off
+        images,
+        t_train[:1000],
+        x_test[:500],
+        t_test[:500],
+        epochs=2,
+        mirror=False,
+        log=None,
+        progress=False,
     )
     assert list(net.layers.keys())[:3] == ["Conv1", "Relu1", "Pool1"]
     assert net.params["W2"].shape == (64, 32, 3, 3) and net.params["W4"].shape == (128, 10)

@@ -604,7 +604,8 @@ def test_the_charts_fit_the_data_and_name_their_axes(server, page, e2e_runs):
     assert accuracy["legendy"] >= 1  # above the plot area, not over the lines
     loss = chart(page, "loss")
     assert loss["traces"][0]["x"] == [0.5, 1.0] and loss["traces"][0]["y"] == [2.3, 1.0]
-    # hovering the point shows its value
+    # hovering the point shows its value (the chart in view: other tests' runs lengthen the table)
+    page.locator("#accuracy").scroll_into_view_if_needed()
     x, y = page.evaluate(
         "(() => { const c = document.getElementById('accuracy'), f = c._fullLayout;"
         " const box = c.getBoundingClientRect();"
