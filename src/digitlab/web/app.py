@@ -1,7 +1,10 @@
 """The FastAPI application behind `digitlab serve`.
 
-Pages and assets are served from this package (no CDN), so the app works offline. The drawing is
-preprocessed by the same code as `digitlab predict`, on the server.
+Pages and assets are served from this package (no CDN; Plotly.js from the installed plotly
+package), so the app works offline. A drawing, or a photo sent as a file, is read by the same
+code as `digitlab predict`, on the server, and answered with what the page shows: the
+probabilities, the 28x28 input, the activations inside and each class's saliency map. Answers
+and errors speak the page's language.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""A drawing sent to the server, decoded within a budget.
+"""A drawing or picture sent to the server, decoded within a budget.
 
 A PNG's header can claim any size: 663 kB of PNG can hold 8,192 x 8,192 pixels of 16 bits,
 1 GB once decoded. So a drawing's size is read from its header (Pillow's `Image.open` reads
 nothing more) and refused above MAX_DRAWING_PIXELS before a pixel is decoded; its bytes are
-already capped by the request body limit. Only the formats a canvas makes are decoded.
+already capped by the request body limit; a phone's JPEG photo over the budget is decoded at
+1/2, 1/4 or 1/8 scale instead. Only the formats a canvas or a camera makes are decoded.
 """
 
 from __future__ import annotations
