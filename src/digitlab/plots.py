@@ -1,5 +1,5 @@
 """The plots every learner draws: the loss curve and accuracy per epoch, a prediction, and
-the trials of a random search.
+the trials of a hyperparameter search (their settings, their order, which settings mattered).
 
 Figures are made with matplotlib's object API (no pyplot state), so plotting works headless and
 from threads.
@@ -158,5 +158,49 @@ def plot_search(result, path: str | Path) -> Path:
     axes[0].set(ylabel="validation accuracy", title="Accuracy vs learning rate")
     axes[1].set(title="Accuracy vs weight decay")
     axes[1].legend(loc="best", fontsize=8)
+    fig.savefig(path, dpi=100)
+    return Path(path)
+
+
+def plot_search_history(result, path: str | Path) -> Path:
+    """Each trial's validation accuracy in the order the trials were made (pruned trials
+    hollow), and the best so far as a step line: Optuna's optimization history.
+
+    result: a digitlab.search.SearchResult.
+    """
+    trials = sorted(result.trials, key=lambda trial: trial.number)
+    numbers = np.array([trial.number for trial in trials])
+    accuracy = np.array([trial.val_acc for trial in trials])
+    pruned = np.array(
+        [trial.epochs < result.base.epochs and bool(trial.stopped) for trial in trials]
+    )
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    ax.scatter(numbers[~pruned], accuracy[~pruned], color="tab:blue", label="trial")
+    if pruned.any():
+        ax.scatter(
+            numbers[pruned], accuracy[pruned], facecolors="none", edgecolors="tab:blue",
+            label="stopped early (pruned)",
+        )  # fmt: skip
+    ax.step(
+        numbers, np.maximum.accumulate(accuracy), where="post", color="tab:red", label="best so far"
+    )
+    ax.set_xlabel("trial")
+    ax.set_ylabel("validation accuracy")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"{result.sampler} sampler, pruner: {result.pruner}")
+    ax.legend(loc="lower right")
+    fig.savefig(path, dpi=100)
+    return Path(path)
+
+
+def plot_importances(importances: dict[str, float], path: str | Path) -> Path:
+    """How much each searched setting mattered (Optuna's fANOVA importances), as bars."""
+    names = sorted(importances, key=importances.get)
+    fig = Figure(figsize=(6, 0.6 * len(names) + 1.4), layout="constrained")
+    ax = fig.add_subplot()
+    ax.barh(names, [importances[name] for name in names], color="tab:blue")
+    ax.set_xlabel("importance for the validation accuracy (fANOVA, sums to 1)")
+    ax.set_xlim(0, 1)
     fig.savefig(path, dpi=100)
     return Path(path)

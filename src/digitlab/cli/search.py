@@ -1,4 +1,6 @@
-"""`digitlab search`: random search for the learning rate, weight decay, hidden size, dropout."""
+"""`digitlab search`: search for the learning rate, weight decay, hidden size and dropout, on
+Optuna: random or TPE draws, pruning, a study that resumes after a crash and is shared by
+processes or machines."""
 
 from __future__ import annotations
 
@@ -18,28 +20,33 @@ from digitlab.cli.options import (
 )
 from digitlab.config import OPTIMIZERS
 from digitlab.i18n import _
-from digitlab.search import SearchSpace
+from digitlab.search import PRUNERS, SAMPLERS, SearchSpace
 
 _SPACE = SearchSpace()
 
 SECTIONS = {
     _("What is searched"): ("lr", "weight_decay", "hidden", "dropout"),
-    _("Budget"): ("trials", "epochs", "subset", "validation"),
+    _("How"): ("sampler", "pruner", "trials", "epochs", "subset", "validation", "time_limit"),
     _("Fixed settings"): ("optimizer", "activation", "batch_size", "data", "seed"),
+    _("Where it runs"): ("jobs", "storage", "study", "resume"),
     _("Output"): ("out", "progress"),
 }
+#: the options a resumed search takes from its study, not from the command line
+STORED = ("lr", "weight_decay", "hidden", "dropout", "sampler", "pruner", "trials", "epochs")
+STORED += ("subset", "validation", "optimizer", "activation", "batch_size", "data", "seed")
 
 
 @click.command(
     cls=SectionedCommand,
     sections=SECTIONS,
     help=_(
-        "Random search, as the book's chapter 6 does by hand: each trial draws a learning rate "
-        "and a weight decay (log-uniform), a hidden size and a dropout rate, trains a few "
-        "epochs and is scored on a validation set held out of the training images (never the "
-        "test set). Prints the trials best first and the `digitlab train` command for the best; "
-        "writes search.json, search.png and best-config.json. A number fixes a setting, "
-        "LOW,HIGH draws it from a range."
+        "Hyperparameter search, as the book's chapter 6 does by hand, on Optuna: each trial "
+        "draws a learning rate and a weight decay (log-uniform), a hidden size and a dropout "
+        "rate, trains a few epochs and is scored on a validation set held out of the training "
+        "images (never the test set). Prints the trials best first and the `digitlab train` "
+        "command for the best; writes search.json, search.png, Optuna's history and importance "
+        "plots and best-config.json. The study lives in OUT/study.log: --resume OUT continues "
+        "a search that was stopped. A number fixes a setting, LOW,HIGH draws it from a range."
     ),
 )
 @click.option(
@@ -71,6 +78,60 @@ SECTIONS = {
     default=_SPACE.dropout,
     show_default="0,0.5",
     help=_("Dropout rates to draw from, uniformly; 0 for none."),
+)
+@click.option(
+    "--sampler",
+    type=click.Choice(SAMPLERS),
+    default="random",
+    show_default=True,
+    help=_("How settings are drawn: at random (the book), or TPE, near the best so far."),
+)
+@click.option(
+    "--pruner",
+    type=click.Choice(PRUNERS),
+    default="none",
+    show_default=True,
+    help=_(
+        "Stop hopeless trials early, judged by their validation accuracy after each epoch: "
+        "below the median of the others, or by Hyperband's successive halving."
+    ),
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help=_("Seconds after which no new trial starts  [default: none]"),
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help=_("Trials run at once, each in its own process with one BLAS thread."),
+)
+@click.option(
+    "--storage",
+    default=None,
+    help=_(
+        "A database URL to keep the study in, shared by workers on several machines, each "
+        "started with the same command (postgresql+psycopg://USER@HOST/DB)  "
+        "[default: OUT/study.log]"
+    ),
+)
+@click.option(
+    "--study",
+    default="digitlab-search",
+    show_default=True,
+    help=_("The study's name in the storage."),
+)
+@click.option(
+    "--resume",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help=_(
+        "Continue the search of this folder (after Ctrl+C, a crash or kill -9) with its own "
+        "settings: no finished trial is lost or run again."
+    ),
 )
 @click.option(
     "--trials",
@@ -137,6 +198,13 @@ def search(
     weight_decay,
     hidden,
     dropout,
+    sampler,
+    pruner,
+    time_limit,
+    jobs,
+    storage,
+    study,
+    resume,
     trials,
     epochs,
     subset,
@@ -156,26 +224,38 @@ def search(
     from digitlab import atomic
     from digitlab.config import TrainConfig, command_line
     from digitlab.datasets import load_dataset
-    from digitlab.plots import plot_search
+    from digitlab.plots import plot_importances, plot_search, plot_search_history
     from digitlab.run import prepare_out_dir, to_inputs
-    from digitlab.search import lr_range, random_search
+    from digitlab.search import lr_range
+    from digitlab.search import search as run_search
+    from digitlab.study import STUDY_FILE, param_importances, stored_request
 
-    base = TrainConfig(
-        data=data,
-        activation=activation,
-        optimizer=optimizer,
-        validation=validation,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-    )
-    space = SearchSpace(
-        lr=lr if lr is not None else lr_range(optimizer),
-        weight_decay=weight_decay,
-        hidden=hidden,
-        dropout=dropout,
-    )
-    out = prepare_out_dir(out or Path("runs") / f"search-{datetime.now():%Y%m%d-%H%M%S}")
+    if resume is not None:
+        _refuse_options_a_resume_takes_from_its_study()
+        out = resume
+        request = stored_request(storage or out / STUDY_FILE, study)
+        base = TrainConfig(**request["base"])
+        space = SearchSpace(**{key: tuple(value) for key, value in request["space"].items()})
+        trials, subset = request["trials"], request["samples"]
+        sampler, pruner = request["sampler"], request["pruner"]
+        data, epochs, validation = base.data, base.epochs, base.validation
+    else:
+        base = TrainConfig(
+            data=data,
+            activation=activation,
+            optimizer=optimizer,
+            validation=validation,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+        )
+        space = SearchSpace(
+            lr=lr if lr is not None else lr_range(optimizer),
+            weight_decay=weight_decay,
+            hidden=hidden,
+            dropout=dropout,
+        )
+        out = prepare_out_dir(out or Path("runs") / f"search-{datetime.now():%Y%m%d-%H%M%S}")
     dataset = load_dataset(data, progress=progress is not False)
     # Only the training images reach the search: the test set stays unseen.
     x = to_inputs(dataset.x_train[:subset], base.dtype)
@@ -192,11 +272,37 @@ def search(
             held=round(validation * len(t)),
         )
     )
-    result = random_search(
-        x, t, base, space, trials=trials, classes=len(dataset.classes), progress=progress
+    result = run_search(
+        x,
+        t,
+        base,
+        space,
+        trials=trials,
+        classes=len(dataset.classes),
+        sampler=sampler,
+        pruner=pruner,
+        storage=storage or out / STUDY_FILE,
+        study_name=study,
+        jobs=jobs,
+        time_limit=time_limit,
+        resume=resume is not None,
+        progress=progress,
     )
+    if not result.trials:
+        raise click.ClickException(
+            _(
+                "no trial finished (--time-limit too short?); run it again with --resume {out}."
+            ).format(out=out)
+        )
     result.save(out / "search.json")
     plot_search(result, out / "search.png")
+    written = ["search.json", "search.png"]
+    plot_search_history(result, out / "search-history.png")
+    written.append("search-history.png")
+    importances = param_importances(storage or out / STUDY_FILE, study)
+    if importances:
+        plot_importances(importances, out / "search-importance.png")
+        written.append("search-importance.png")
     best = result.best
     full = best.config.changed(epochs=TrainConfig().epochs)
     atomic.write_text(out / "best-config.json", json.dumps(full.to_dict(), indent=1) + "\n")
@@ -212,4 +318,23 @@ def search(
     click.echo(_("to train it fully ({epochs} epochs):").format(epochs=full.epochs))
     click.echo("  " + command_line(full))
     click.echo(_("or: digitlab train --config {path}").format(path=out / "best-config.json"))
-    click.echo(_("wrote search.json, search.png, best-config.json to {folder}").format(folder=out))
+    written.append("best-config.json")
+    click.echo(_("wrote {files} to {folder}").format(files=", ".join(written), folder=out))
+
+
+def _refuse_options_a_resume_takes_from_its_study() -> None:
+    """--resume continues a search as it was asked for; a setting given beside it would be
+    silently ignored, so it is refused by name."""
+    context = click.get_current_context()
+    given = [
+        name
+        for name in STORED
+        if context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    ]
+    if given:
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise click.UsageError(
+            _("--resume continues the search with its own settings; drop {options}.").format(
+                options=options
+            )
+        )
