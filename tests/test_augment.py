@@ -183,3 +183,20 @@ def test_augmented_training_still_learns_mnist_10k(mnist_10k_inputs):
     # Measured: 94.0% (93.4% without augmentation; over 20 epochs of 784-256-10, 97.5% against
     # 96.0%, as the network can no longer learn the training images by heart).
     assert history.test_acc[-1] >= 0.93
+
+
+def test_mirror_flips_about_half_of_the_images_left_to_right():
+    """Each image either unchanged or its mirror image, about half of each; one-channel images
+    (N, 1, H, W), as a conv net takes them, keep their shape; no shift or turn when both are 0."""
+    rng = np.random.default_rng(0)
+    images = rng.random((400, 1, 6, 5)).astype(np.float32)
+    out = Augment(max_shift=0, max_degrees=0, mirror=True)(images, np.random.default_rng(1))
+    assert out.shape == images.shape and out.dtype == images.dtype
+    same = np.all(out == images, axis=(1, 2, 3))
+    mirrored = np.all(out == images[..., ::-1], axis=(1, 2, 3))
+    assert np.all(same ^ mirrored)  # every image one or the other (random images: never both)
+    assert 160 < mirrored.sum() < 240
+    unchanged = Augment(max_shift=0, max_degrees=0)(images, np.random.default_rng(1))
+    assert np.array_equal(unchanged, images)
+    with pytest.raises(ConfigError, match="mirror must be True or False"):
+        Augment(mirror="yes")
