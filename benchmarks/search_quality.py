@@ -8,7 +8,7 @@
    `--sampler random --pruner none` (the book's way) and with `--sampler tpe --pruner median`,
    on the default search space, 5 epochs a trial, 10,000 mnist-10k training images (2,000 held
    out): the best validation accuracy each reached, and how many trials each ran.
-2. Processes: the same 8 trials with `--jobs 1` and `--jobs 2` (a study file shared by two
+2. Processes: the same 24 trials with `--jobs 1` and `--jobs 2` (a study file shared by two
    processes of one BLAS thread each); the wall clock of each and their ratio.
 
 Prints a table and writes benchmarks/results/search_quality.json.
@@ -51,7 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per search")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--jobs-trials", type=int, default=8)
+    parser.add_argument("--jobs-trials", type=int, default=24)
     parser.add_argument(
         "--json", default=str(ROOT / "benchmarks" / "results" / "search_quality.json")
     )
