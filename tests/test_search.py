@@ -290,9 +290,8 @@ def test_two_workers_share_one_study_through_postgresql(postgres, tmp_path):
         )
         for name in ("machine-a", "machine-b")
     ]
-    for worker in workers:
-        _out, err = worker.communicate(timeout=300)
-        assert worker.returncode == 0, err
+    errors = [worker.communicate(timeout=300)[1] for worker in workers]  # both, then judge
+    assert [worker.returncode for worker in workers] == [0, 0], errors
     storage = open_storage(postgres)
     try:
         study = optuna_module().load_study(storage=storage, study_name="shared")

@@ -28,6 +28,10 @@ STUDY_FILE = "study.log"
 QUEUED, SURPLUS = "queued", "surplus"
 #: study user attribute: the request the study was made for (trials, settings, search space)
 REQUEST = "request"
+#: study user attribute, set once every trial is queued: a study a worker may join
+READY = "ready"
+#: seconds a joining worker waits for the study's creator to queue its trials
+JOIN_TIMEOUT_S = 60
 
 
 def optuna_module():
@@ -47,10 +51,26 @@ def open_storage(storage: str | Path):
     optuna = optuna_module()
     text = str(storage)
     if "://" in text:
-        return optuna.storages.RDBStorage(text)
+        return _database(optuna, text)
     from optuna.storages.journal import JournalFileBackend
 
     return optuna.storages.JournalStorage(JournalFileBackend(text))
+
+
+def _database(optuna, url: str):
+    """Optuna's storage in the database at `url`. Workers started at once on a new database
+    all create Optuna's tables; all but one of them lose that race (a unique-key error) and find
+    the tables made on their next try."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except SQLAlchemyError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def open_study(storage, name: str, request: dict, *, sampler, pruner, resume: bool = False):
@@ -65,6 +85,7 @@ def open_study(storage, name: str, request: dict, *, sampler, pruner, resume: bo
         )
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(storage=storage, study_name=name, sampler=sampler, pruner=pruner)
+        _wait_until_ready(study, name)
         _check_same_request(study, name, request)
         if resume:
             _requeue_abandoned(study)
@@ -72,6 +93,7 @@ def open_study(storage, name: str, request: dict, *, sampler, pruner, resume: bo
     study.set_user_attr(REQUEST, request)
     for _i in range(request["trials"]):
         study.enqueue_trial({}, user_attrs={QUEUED: True})
+    study.set_user_attr(READY, True)
     return study
 
 
@@ -142,6 +164,21 @@ def finished_trials(study) -> list:
     state = optuna_module().trial.TrialState
     done = study.get_trials(deepcopy=False, states=(state.COMPLETE, state.PRUNED))
     return sorted((t for t in done if t.user_attrs.get(QUEUED)), key=lambda t: t.number)
+
+
+def _wait_until_ready(study, name: str) -> None:
+    """Wait while another worker, which has just made the study, queues its trials."""
+    deadline = time.monotonic() + JOIN_TIMEOUT_S
+    while not study.user_attrs.get(READY):
+        if time.monotonic() > deadline:
+            raise ConfigError(
+                _(
+                    "the study {name} has no queued trials after {seconds} s: the worker that "
+                    "made it stopped before queueing them; delete the study or choose another "
+                    "--study."
+                ).format(name=name, seconds=JOIN_TIMEOUT_S)
+            )
+        time.sleep(0.2)
 
 
 def _check_same_request(study, name: str, request: dict) -> None:
