@@ -10,6 +10,7 @@ import pytest
 from digitlab import TwoLayerNet
 from digitlab.doctor import CODES, ERROR, INFO, WARNING, NotANetworkError, Report, examine
 from digitlab.doctor.findings import STAGES
+from digitlab.errors import ConfigError
 from digitlab.i18n import current_language
 from gallery import (
     BiasSummedOverWrongAxis,
@@ -480,12 +481,15 @@ def test_lang_chooses_the_report_language_without_changing_the_global_one(batch)
     report = examine(LearnerNet(784, 100, 10), x * 255, T, lang="zh")
     assert current_language() == before
     finding = report.by_code("input-not-normalized")[0]
-    assert "归一化" in finding.fix or "255" in finding.fix
+    english = report.in_language("en")
+    english_finding = english.by_code("input-not-normalized")[0]
+    # the fix itself in Chinese (not merely a text that shares "255" with the English one)
+    assert finding.fix != english_finding.fix
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in finding.fix)
     assert "原始像素" in finding.message
     assert "[错误]" in report.render()
-    english = report.in_language("en")
-    assert english.by_code("input-not-normalized")[0].message.startswith("The inputs go up to 255")
-    with pytest.raises(ValueError, match="fr"):
+    assert english_finding.message.startswith("The inputs go up to 255")
+    with pytest.raises(ConfigError, match="lang='fr' is not one of en, zh"):
         examine(LearnerNet(784, 100, 10), x, T, lang="fr")
 
 

@@ -237,13 +237,13 @@ def test_missing_program_is_one_clear_error(tmp_path):
 def test_recovered_network_gradient_matches_finite_differences(hidden, output, transposed):
     """The loss and the gradient the doctor judges updates by (the learner's own softmax, per
     row or over the batch): backprop against central differences."""
-    from digitlab.doctor.anatomy import ACTIVATIONS, OUTPUT_FUNCTIONS
+    from digitlab.doctor.anatomy import HIDDEN_FUNCTIONS, OUTPUT_FUNCTIONS
 
     rng = np.random.default_rng(0)
     x = rng.random((12, 7))
     W1, b1 = rng.normal(0, 0.5, (7, 5)), rng.normal(0, 0.1, 5)
     W2, b2 = rng.normal(0, 0.5, (5, 3)), rng.normal(0, 0.1, 3)
-    h = ACTIVATIONS[hidden](x @ W1 + b1)
+    h = HIDDEN_FUNCTIONS[hidden](x @ W1 + b1)
     y = OUTPUT_FUNCTIONS[output](h @ W2 + b2)
     if transposed:
         arrays = {"X": x.T, "w1": W1.T, "c1": b1[:, None], "w2": W2.T, "c2": b2[:, None],

@@ -126,3 +126,12 @@ def test_the_catalogue_ships_with_the_package():
     patterns = pyproject["tool"]["setuptools"]["package-data"]["digitlab.locale"]
     assert any(MO_PATH.match(pattern) for pattern in patterns)
     assert any(PO_PATH.match(pattern) for pattern in patterns)
+
+
+def test_an_unknown_language_is_a_config_error():
+    from digitlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="language 'fr' is not one of en, zh"):
+        i18n.set_language("fr")
+    with pytest.raises(ConfigError, match="'fr'"), i18n.speaking("fr"):
+        pass

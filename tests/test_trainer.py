@@ -112,9 +112,19 @@ def test_history_round_trip(tmp_path):
     assert repr(h) == "History(1 epochs, 2 steps, train 50.0%, test 40.0%)"
 
 
-@pytest.mark.parametrize("kwargs", [{"epochs": 0}, {"epochs": -3}, {"batch_size": 0}])
-def test_bad_trainer_settings(kwargs):
-    with pytest.raises(ConfigError):
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"epochs": 0}, "epochs=0 must be a whole number >= 1"),
+        ({"epochs": -3}, "epochs=-3"),
+        ({"epochs": True}, "epochs=True"),  # a bool is no count of epochs
+        ({"epochs": 2.5}, "epochs=2.5"),
+        ({"batch_size": 0}, "batch_size=0 must be a whole number >= 1"),
+        ({"batch_size": False}, "batch_size=False"),
+    ],
+)
+def test_bad_trainer_settings(kwargs, named):
+    with pytest.raises(ConfigError, match=named):
         Trainer(TwoLayerNet(4, 3, 2), **kwargs)
 
 

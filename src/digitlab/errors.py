@@ -42,3 +42,11 @@ class NoDigitError(ImageError):
     def __init__(self, message: str, reason: str):
         super().__init__(message)
         self.reason = reason
+
+
+class LearnerCodeError(DigitlabError):
+    """The learner's file could not be imported, or its factory failed or made no network."""
+
+
+class NotANetworkError(DigitlabError, TypeError):
+    """The object handed to the doctor has no `params` dict or no `loss(x, t)`."""

@@ -22,6 +22,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from digitlab.errors import ConfigError
+
 DOMAIN = "digitlab"
 LANGUAGES = ("en", "zh")
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -55,7 +57,7 @@ def set_language(lang: str | None = None) -> str:
 def translation(lang: str) -> gettext.NullTranslations:
     """The catalogue of `lang` ("en" or "zh"), without making it the current language."""
     if lang not in LANGUAGES:
-        raise ValueError(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
+        raise ConfigError(f"language {lang!r} is not one of {', '.join(LANGUAGES)}; use en or zh.")
     return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[lang], fallback=True)
 
 

@@ -31,7 +31,8 @@ LAYER_INPUT_WIDTH = 784
 def _target(ctx, param, value: str | None) -> tuple[str, str] | None:
     """MODULE:FACTORY as (module, factory), PROGRAM.py as (path, ""); a malformed one is a usage
     error (exit code 2)."""
-    from digitlab.doctor.loader import LearnerCodeError, split_target
+    from digitlab.doctor.loader import split_target
+    from digitlab.errors import LearnerCodeError
 
     if value is None:
         return None
@@ -199,12 +200,8 @@ def _learner_code(
     target: tuple[str, str], samples: int, labels: str, layer_input, data: str, seed: int
 ):
     """The check of the learner's network or layer; LearnerCodeError for whatever fails."""
-    from digitlab.doctor.loader import (
-        LearnerCodeError,
-        import_module,
-        importable_from,
-        make_network,
-    )
+    from digitlab.doctor.loader import import_module, importable_from, make_network
+    from digitlab.errors import LearnerCodeError
     from digitlab.gradients import check, check_layer
 
     module_name, factory = target
@@ -258,7 +255,8 @@ def _is_layer(maker) -> bool:
 def _make_layer(maker, factory: str):
     """The layer FACTORY names: the object itself, or what the class or function returns when
     called without arguments."""
-    from digitlab.doctor.loader import LearnerCodeError, exception_text, raised_at
+    from digitlab.doctor.loader import exception_text, raised_at
+    from digitlab.errors import LearnerCodeError
 
     if inspect.isclass(maker) or inspect.isfunction(maker):
         required = [
@@ -307,7 +305,7 @@ def _input_width(layer) -> int:
 
 def _labels(network, x, indices, classes: int, labels: str, factory: str) -> np.ndarray:
     """The labels as the network's loss takes them: (N, C) one-hot rows or (N,) indices."""
-    from digitlab.doctor.loader import LearnerCodeError
+    from digitlab.errors import LearnerCodeError
 
     one_hot = np.eye(classes)[indices]
     if labels != "auto":
@@ -350,7 +348,8 @@ def _loss_failure(network, x, t) -> str | None:
 
 def _run_learner_code(factory: str, action):
     """action(), with whatever the learner's code raises in it as one LearnerCodeError line."""
-    from digitlab.doctor.loader import LearnerCodeError, exception_text, raised_at
+    from digitlab.doctor.loader import exception_text, raised_at
+    from digitlab.errors import LearnerCodeError
 
     try:
         return action()

@@ -9,7 +9,7 @@
 default) and stops the run with the finding that explains it, instead of going on with NaN.
 """
 
-from digitlab.doctor.examine import NotANetworkError, examine
+from digitlab.doctor.examine import examine
 from digitlab.doctor.findings import (
     ERROR,
     INFO,
@@ -21,6 +21,7 @@ from digitlab.doctor.findings import (
 )
 from digitlab.doctor.messages import MESSAGES
 from digitlab.doctor.watch import TrainingWatcher
+from digitlab.errors import NotANetworkError
 
 #: every code a finding can have
 CODES = frozenset(key.split("/")[0] for key in MESSAGES)

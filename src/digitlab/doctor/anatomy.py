@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitlab.nn.functional import sigmoid, softmax
+
 WEIGHT_NAME = re.compile(r"^(?:w|weights?)_?(\d+)$", re.IGNORECASE)
 BIAS_NAME = re.compile(r"^(?:b|bias|biases)_?(\d+)$", re.IGNORECASE)
 
@@ -33,34 +35,27 @@ OUTPUTS = ("softmax", "softmax-batch", "softmax-columns", "identity", "tanh", "s
 MATCH_TOLERANCE = 1e-4
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-a) as 0.5 (1 + tanh(a / 2)): no overflow for any finite a."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
-def _softmax_rows(s: np.ndarray) -> np.ndarray:
-    e = np.exp(s - s.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _softmax_all(s: np.ndarray) -> np.ndarray:
-    e = np.exp(s - s.max())
-    return e / e.sum()
+    """The learners' softmax over the whole batch at once: one distribution for all of it."""
+    return softmax(s.reshape(-1)).reshape(s.shape)
 
 
 def _softmax_columns(s: np.ndarray) -> np.ndarray:
-    e = np.exp(s - s.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
+    """The learners' softmax down each column (over the samples, axis 0)."""
+    return softmax(s.T).T
 
 
-ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+#: the hidden activation functions, by name, as the doctor recomputes a learner's forward pass
+#: (the formulas are nn.functional's; this maps the names the doctor guesses to them)
+HIDDEN_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sigmoid": sigmoid,
     "tanh": np.tanh,
+    # the learner's np.maximum(a, 0), which keeps -inf at 0 where nn's x * (x > 0) gives NaN
     "relu": lambda a: np.maximum(a, 0.0),
     "identity": lambda a: a,
 }
 OUTPUT_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "softmax": _softmax_rows,
+    "softmax": softmax,
     "softmax-batch": _softmax_all,
     "softmax-columns": _softmax_columns,
     "sigmoid": sigmoid,
@@ -94,14 +89,12 @@ class AffineLayer:
 class Anatomy:
     """The chain of affine layers, the hidden activation and the output function.
 
-    hidden / output: a name from HIDDEN / OUTPUTS, or None where it could not be told;
-    found_by: how the activation was found ("predict", "attribute", "source" or "").
+    hidden / output: a name from HIDDEN / OUTPUTS, or None where it could not be told.
     """
 
     layers: tuple[AffineLayer, ...]
     hidden: str | None
     output: str | None
-    found_by: str = ""
 
     @property
     def hidden_layers(self) -> tuple[AffineLayer, ...]:
@@ -119,7 +112,7 @@ class Anatomy:
         first: the first layer's pre-activation where already computed (it does not depend on
         the activation).
         """
-        act = ACTIVATIONS[hidden or self.hidden or "identity"]
+        act = HIDDEN_FUNCTIONS[hidden or self.hidden or "identity"]
         with np.errstate(all="ignore"):
             if first is None:
                 first = self.layers[0].apply(params, np.asarray(x).reshape(len(x), -1))
@@ -127,10 +120,6 @@ class Anatomy:
             for layer in self.layers[1:]:
                 out.append(layer.apply(params, act(out[-1])))
         return out
-
-    def describe(self) -> str:
-        sizes = [self.layers[0].fan_in] + [layer.fan_out for layer in self.layers]
-        return "-".join(map(str, sizes)) + f" ({self.hidden or '?'} → {self.output or '?'})"
 
 
 def chain(params, input_size: int) -> tuple[AffineLayer, ...] | None:
@@ -183,21 +172,19 @@ def identify(
                     for output in OUTPUTS:
                         guess = OUTPUT_FUNCTIONS[output](scores)
                         if np.max(np.abs(guess - y)) <= MATCH_TOLERANCE * scale:
-                            return Anatomy(layers, hidden, output, "predict")
+                            return Anatomy(layers, hidden, output)
     hidden = _hidden_from_attribute(network) or _hidden_from_source(network)
-    if hidden is not None:
-        return Anatomy(layers, hidden[0], None, hidden[1])
-    return Anatomy(layers, None, None, "")
+    return Anatomy(layers, hidden, None)
 
 
-def _hidden_from_attribute(network) -> tuple[str, str] | None:
+def _hidden_from_attribute(network) -> str | None:
     name = getattr(network, "activation", None)
-    if isinstance(name, str) and name.lower() in ACTIVATIONS:
-        return name.lower(), "attribute"
+    if isinstance(name, str) and name.lower() in HIDDEN_FUNCTIONS:
+        return name.lower()
     return None
 
 
-def _hidden_from_source(network) -> tuple[str, str] | None:
+def _hidden_from_source(network) -> str | None:
     """The one activation the class's source names (None if none or several)."""
     try:
         source = inspect.getsource(type(network)).lower()
@@ -212,7 +199,7 @@ def _hidden_from_source(network) -> tuple[str, str] | None:
         )
         if re.search(pattern, source)
     }
-    return (found.pop(), "source") if len(found) == 1 else None
+    return found.pop() if len(found) == 1 else None
 
 
 def recommended_std(activation: str | None, fan_in: int) -> tuple[float, str]:

@@ -66,9 +66,6 @@ class Context:
     def add(self, code: str, severity: str, subject: str, variant: str = "", **evidence) -> None:
         self.findings.append(make_finding(code, severity, subject, variant, self.lang, **evidence))
 
-    def has(self, code: str) -> bool:
-        return any(f.code == code for f in self.findings)
-
     def call(self, method: str, *args, report: bool = True):
         """network.<method>(*args), or FAILED (with a network-raised finding if `report`)."""
         function = getattr(self.network, method)

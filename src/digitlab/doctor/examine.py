@@ -30,16 +30,12 @@ from digitlab.doctor.gradients import (
 from digitlab.doctor.learning_rate import check_learning_rate
 from digitlab.doctor.loss import check_loss_averaged, evaluate_loss
 from digitlab.doctor.weights import check_finite_params, check_initial_weights
-from digitlab.errors import DigitlabError
+from digitlab.errors import ConfigError, NotANetworkError
 from digitlab.i18n import LANGUAGES, N_, current_language, translate
 
 #: attributes of the network larger than this many elements that are not parameters (a training
 #: set kept on the object) are shared with the private copy instead of copied
 SHARE_ABOVE_ELEMENTS = 1_000_000
-
-
-class NotANetworkError(DigitlabError, TypeError):
-    """The object handed to the doctor has no `params` dict or no `loss(x, t)`."""
 
 
 def examine(
@@ -63,7 +59,7 @@ def examine(
     """
     lang = lang or current_language()
     if lang not in LANGUAGES:
-        raise ValueError(f"lang={lang!r} is not one of {', '.join(LANGUAGES)}")
+        raise ConfigError(f"lang={lang!r} is not one of {', '.join(LANGUAGES)}; use 'en' or 'zh'.")
     _require_network(network, lang)
     start = time.perf_counter()
     x = np.asarray(x)

@@ -16,6 +16,7 @@ from digitlab.doctor.thresholds import (
     SATURATED_WARNING,
     SUM_TOLERANCE,
 )
+from digitlab.nn.functional import log_softmax, sigmoid
 
 #: how far below zero an output may be and still count as non-negative (rounding)
 NEGATIVE_TOLERANCE = 1e-9
@@ -29,7 +30,7 @@ def flat_fraction(activation: str, a: np.ndarray) -> float:
     """Fraction of the pre-activations `a` where sigmoid/tanh's derivative is nearly zero."""
     with np.errstate(all="ignore"):
         if activation == "sigmoid":
-            s = 0.5 * (1.0 + np.tanh(0.5 * a))
+            s = sigmoid(a)
             derivative = s * (1 - s) / 0.25
         else:
             derivative = 1 - np.tanh(a) ** 2
@@ -155,8 +156,7 @@ def _loss_is_softmax_cross_entropy(ctx: Context, scores: np.ndarray) -> bool:
         return False
     t = np.asarray(ctx.t)
     n, classes = scores.shape
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_p = log_softmax(scores)
     if t.ndim == 1 and t.dtype.kind in "iu" and t.min() >= 0 and t.max() < classes:
         per_sample = -log_p[np.arange(n), t]
     elif t.shape == scores.shape:

@@ -16,15 +16,11 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from digitlab.errors import DigitlabError
+from digitlab.errors import LearnerCodeError
 from digitlab.i18n import _
 
 #: the hidden layer size given to a factory that asks for `hidden_size` (the book's chapter 4)
 DEFAULT_HIDDEN = 100
-
-
-class LearnerCodeError(DigitlabError):
-    """The learner's file could not be imported, or its factory failed or made no network."""
 
 
 def split_target(target: str) -> tuple[str, str]:

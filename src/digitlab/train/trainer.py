@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
+from digitlab._validate import whole
 from digitlab.errors import ConfigError
 from digitlab.nn.network import check_batch_memory
 from digitlab.train.callbacks import call
@@ -72,14 +73,11 @@ class Trainer:
         live: bool = False,
         blas_threads: int | str | None = "auto",
     ) -> None:
-        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ConfigError(f"epochs={epochs!r} must be a whole number >= 1.")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ConfigError(f"batch_size={batch_size!r} must be a whole number >= 1.")
         self.network = network
         self.optimizer = optimizer if optimizer is not None else SGD(0.1)
-        self.epochs = int(epochs)
-        self.batch_size = int(batch_size)
+        # validated as every constructor's numbers are (a bool is no count: epochs=True is refused)
+        self.epochs = whole("epochs", epochs, low=1, example="10")
+        self.batch_size = whole("batch_size", batch_size, low=1, example="100")
         self.rng = np.random.default_rng(seed)
         self.progress = progress
         self.log = log

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digitlab.doctor.anatomy import ACTIVATIONS, HIDDEN, OUTPUT_FUNCTIONS, OUTPUTS
+from digitlab.doctor.anatomy import HIDDEN, HIDDEN_FUNCTIONS, OUTPUT_FUNCTIONS, OUTPUTS
 from digitlab.doctor.program.scope import key_name
 from digitlab.gradients.keys import undecorated
 from digitlab.nn.functional import log_softmax
@@ -292,7 +292,7 @@ class _Search:
                     yield (*chain, layer), score + 1
                     if activation not in SOFTMAX_OUTPUTS:
                         with np.errstate(all="ignore"):
-                            out = ACTIVATIONS[activation](z)
+                            out = HIDDEN_FUNCTIONS[activation](z)
                         yield from self.extend(out, (*chain, layer), score + 1)
                 if found_any:
                     break  # the first bias that explains an activation (a zero bias is a bias)
@@ -302,7 +302,7 @@ class _Search:
                 z = scores if bias is None else scores + self.vectors[bias].reshape(-1)
                 for activation in HIDDEN:
                     with np.errstate(all="ignore"):
-                        out = ACTIVATIONS[activation](z)
+                        out = HIDDEN_FUNCTIONS[activation](z)
                     layer = Layer(name, bias, self.transposed, activation, "")
                     yield from self.extend(out, (*chain, layer), score)
             for observed, activation in self.broken.items():
@@ -314,7 +314,7 @@ class _Search:
                 yield (*chain, layer), score + 1
                 if activation not in SOFTMAX_OUTPUTS:
                     with np.errstate(all="ignore"):
-                        out = ACTIVATIONS[activation](z)
+                        out = HIDDEN_FUNCTIONS[activation](z)
                     yield from self.extend(out, (*chain, layer), score + 1)
 
 
@@ -418,7 +418,7 @@ def _proportional(guess: np.ndarray, target: np.ndarray, axis) -> bool:
 
 
 def _function(name: str):
-    return OUTPUT_FUNCTIONS.get(name) or ACTIVATIONS[name]
+    return OUTPUT_FUNCTIONS.get(name) or HIDDEN_FUNCTIONS[name]
 
 
 def _close(guess: np.ndarray, target: np.ndarray) -> bool:
