@@ -849,3 +849,14 @@ def test_cli_in_chinese(tmp_path, capsys):
     table = out.split("\n", 1)[1].replace("TwoLayerNet", "")
     assert not english_words(table), out
     assert "结论：W2 的反向传播是错误的。" in out
+
+
+def test_an_object_whose_repr_raises_is_described_by_its_class():
+    from digitlab.gradients.check import describe
+
+    class Half:
+        def __repr__(self):
+            return f"Half({self.size})"  # before __init__ set it: AttributeError
+
+    assert describe(Half()) == "Half"
+    assert describe(object()) == "object"

@@ -31,6 +31,7 @@ from digitlab.doctor.learning_rate import check_learning_rate
 from digitlab.doctor.loss import check_loss_averaged, evaluate_loss
 from digitlab.doctor.weights import check_finite_params, check_initial_weights
 from digitlab.errors import ConfigError, NotANetworkError
+from digitlab.gradients.check import describe
 from digitlab.i18n import LANGUAGES, N_, current_language, translate
 
 #: attributes of the network larger than this many elements that are not parameters (a training
@@ -83,7 +84,7 @@ def examine(
             )
         )
     return Report(
-        _describe(network),
+        describe(network),
         sort_findings(ctx.findings),
         int(x.shape[0]) if x.ndim else 0,
         time.perf_counter() - start,
@@ -185,12 +186,3 @@ def _restore(network, snapshot: dict[str, np.ndarray], objects: dict) -> list[st
         changed.append(name)
         del params[name]
     return changed
-
-
-def _describe(network) -> str:
-    if type(network).__repr__ is object.__repr__:
-        return type(network).__name__
-    try:
-        return repr(network)
-    except Exception:
-        return type(network).__name__

@@ -338,10 +338,14 @@ def check(
 
 
 def describe(obj) -> str:
-    """The object's repr, or its class name where the repr is object's default."""
+    """The object's repr, or its class name where the repr is object's default or raises (a
+    learner's __repr__ may read an attribute the object does not have yet)."""
     if type(obj).__repr__ is object.__repr__:
         return type(obj).__name__
-    return repr(obj)
+    try:
+        return repr(obj)
+    except Exception:
+        return type(obj).__name__
 
 
 def difference_noise(dtype: np.dtype, loss: float, h: float, fast: bool = False) -> float:
