@@ -29,9 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from digitlab import Trainer
-from digitlab.datasets import Augment, load_dataset
+from digitlab.datasets import Augment, load_dataset, to_inputs
 from digitlab.nn import MLP
-from digitlab.run import to_inputs
 from digitlab.train import SGD, Cosine, Momentum
 from epoch_speed import write_report
 

@@ -23,9 +23,8 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 from digitlab import SGD, DeepConvNet, SimpleConvNet, Trainer, TwoLayerNet
-from digitlab.datasets import load_dataset
+from digitlab.datasets import load_dataset, to_inputs
 from digitlab.nn import MLP
-from digitlab.run import to_inputs
 from epoch_speed import write_report
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,9 +27,8 @@ import numpy as np
 import digitlab
 from book_style import BookSimpleConvNet, BookTwoLayerNet
 from digitlab import SGD, SimpleConvNet, Trainer, TwoLayerNet
-from digitlab.datasets import load_dataset
+from digitlab.datasets import load_dataset, to_inputs
 from digitlab.doctor import TrainingWatcher, examine
-from digitlab.run import to_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 

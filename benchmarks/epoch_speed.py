@@ -336,8 +336,7 @@ def environment() -> dict:
 
 def prepare(data_dir: str, out: Path) -> int:
     """Write the float32 training images and their labels where every worker loads them."""
-    from digitlab.datasets import load_dataset
-    from digitlab.run import to_inputs
+    from digitlab.datasets import load_dataset, to_inputs
 
     data = load_dataset(data_dir, progress=False)
     np.save(out / "x.npy", to_inputs(data.x_train, np.float32))

@@ -25,9 +25,8 @@ import numpy as np
 import digitlab
 from book_style import BookTwoLayerNet
 from digitlab import SimpleConvNet, TwoLayerNet
-from digitlab.datasets import load_dataset
+from digitlab.datasets import load_dataset, to_inputs
 from digitlab.gradients import check, sampled_numerical_gradient
-from digitlab.run import to_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 

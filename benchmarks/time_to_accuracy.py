@@ -41,8 +41,7 @@ BATCH = 100
 
 
 def load(name: str):
-    from digitlab.datasets import load_dataset
-    from digitlab.run import to_inputs
+    from digitlab.datasets import load_dataset, to_inputs
 
     data = load_dataset(SOURCES[name], progress=False)
     return (

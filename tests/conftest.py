@@ -35,8 +35,7 @@ def dead_mirror() -> str:
 @pytest.fixture(scope="session")
 def mnist_10k_inputs():
     """The shipped mnist-10k as network inputs: x (N, 784) float32 in [0, 1], t (N,) int."""
-    from digitlab.datasets import load_dataset
-    from digitlab.run import to_inputs
+    from digitlab.datasets import load_dataset, to_inputs
 
     data = load_dataset("mnist-10k")
     return (

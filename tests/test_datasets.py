@@ -482,3 +482,14 @@ def test_a_csv_larger_than_the_limit_is_refused_before_parsing(
     (tmp_path / "big.csv").write_text("1,0,0,0,0,0\n")
     with pytest.raises(DataError, match=r"big\.csv: it holds 12 bytes, more than the 10 read"):
         read_user_data(tmp_path / "big.csv")
+
+
+def test_to_inputs_scales_bytes_to_the_unit_interval_in_either_layout():
+    from digitlab.datasets import to_inputs
+
+    images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)  # one 2x2 image
+    flat = to_inputs(images, np.float32)
+    assert flat.dtype == np.float32 and flat.shape == (1, 4)
+    assert flat.tolist() == [[0.0, 1.0, np.float32(0.2), np.float32(0.4)]]
+    images_ = to_inputs(images, np.float64, flatten=False)
+    assert images_.shape == (1, 1, 2, 2) and images_[0, 0, 1, 0] == 0.2

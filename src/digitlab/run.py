@@ -20,7 +20,7 @@ import numpy as np
 
 from digitlab import atomic, modelfile, plots, run_lock
 from digitlab.config import TrainConfig, build_network, build_trainer, split_validation
-from digitlab.datasets import Dataset, load_dataset
+from digitlab.datasets import Dataset, load_dataset, to_inputs
 from digitlab.doctor.findings import save_findings
 from digitlab.errors import ConfigError
 from digitlab.i18n import _
@@ -47,13 +47,6 @@ class RunResult:
     @property
     def test_accuracy(self) -> float:
         return self.accuracy["test"]
-
-
-def to_inputs(images: np.ndarray, dtype: str | np.dtype = np.float32) -> np.ndarray:
-    """uint8 images (N, 28, 28) -> network inputs (N, 784) in [0, 1] of the given dtype."""
-    x = images.reshape(images.shape[0], -1).astype(dtype)
-    x /= 255
-    return x
 
 
 #: the files that make a folder a run folder: another run's, which --out must not overwrite

@@ -199,8 +199,7 @@ def _batch(
     """`size` training images of `data` drawn without replacement: x (N, D) float64 inputs, t
     (N,) class indices, the class names and the data's name. A shipped data set is scaled to
     [0, 1] (0-255 if `raw`); the learner's own data keeps the values it is stored with."""
-    from digitlab.datasets import DATASETS, load_dataset, read_user_data
-    from digitlab.run import to_inputs
+    from digitlab.datasets import DATASETS, load_dataset, read_user_data, to_inputs
 
     if data in DATASETS:
         dataset = load_dataset(data, progress=False)

@@ -160,8 +160,7 @@ def _program(path: str, args: tuple[str, ...], seed: int):
 
 def _images(data: str, samples: int, seed: int):
     """SAMPLES training images: x (N, D) float64 in [0, 1], t (N,) class indices, classes."""
-    from digitlab.datasets import load_dataset
-    from digitlab.run import to_inputs
+    from digitlab.datasets import load_dataset, to_inputs
 
     dataset = load_dataset(data, progress=False)
     rng = np.random.default_rng(seed)

@@ -223,9 +223,9 @@ def search(
 
     from digitlab import atomic
     from digitlab.config import TrainConfig, command_line
-    from digitlab.datasets import load_dataset
+    from digitlab.datasets import load_dataset, to_inputs
     from digitlab.plots import plot_importances, plot_search, plot_search_history
-    from digitlab.run import prepare_out_dir, to_inputs
+    from digitlab.run import prepare_out_dir
     from digitlab.search import lr_range
     from digitlab.search import search as run_search
     from digitlab.study import STUDY_FILE, param_importances, stored_request

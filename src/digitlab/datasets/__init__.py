@@ -8,7 +8,7 @@ Dataset('mnist-10k', train=10000, test=10000, 28x28, 10 classes)
 
 from digitlab.datasets.augment import Augment, augment, rotate_and_shift
 from digitlab.datasets.book import load_mnist
-from digitlab.datasets.dataset import DataFallbackWarning, Dataset, load_dataset
+from digitlab.datasets.dataset import DataFallbackWarning, Dataset, load_dataset, to_inputs
 from digitlab.datasets.download import fetch
 from digitlab.datasets.idx import read_idx
 from digitlab.datasets.sources import DATASETS
@@ -28,5 +28,6 @@ __all__ = [
     "read_idx",
     "read_user_data",
     "rotate_and_shift",
+    "to_inputs",
     "train_validation_split",
 ]

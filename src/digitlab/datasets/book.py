@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from digitlab.datasets.dataset import load_dataset
+from digitlab.datasets.dataset import load_dataset, to_inputs
 
 
 def load_mnist(
@@ -45,7 +45,7 @@ def load_mnist(
 
     def images(x: np.ndarray) -> np.ndarray:
         if normalize:
-            x = x.astype(np.float32) / np.float32(255.0)
+            return to_inputs(x, np.float32, flatten=flatten)
         return x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *x.shape[1:])
 
     def labels(t: np.ndarray) -> np.ndarray:

@@ -187,3 +187,18 @@ def _read_split(
             "replace it and its labels file with the original files."
         )
     return images, labels
+
+
+def to_inputs(
+    images: np.ndarray, dtype: str | np.dtype = np.float32, *, flatten: bool = True
+) -> np.ndarray:
+    """uint8 pixels as a network's inputs, scaled to [0, 1] (pixel / 255): the one place
+    digitlab turns bytes into inputs, so that training, evaluation and reports agree.
+
+    images: (N, H, W) uint8. Returns (N, H*W) in `dtype`, or (N, 1, H, W) with flatten=False
+    (the layout a conv net takes).
+    """
+    shape = (len(images), -1) if flatten else (len(images), 1, *images.shape[1:])
+    x = images.reshape(shape).astype(dtype)
+    x /= 255
+    return x

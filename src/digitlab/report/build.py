@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.datasets import to_inputs
 from digitlab.errors import DigitlabError
 from digitlab.i18n import _
 from digitlab.report import figures
@@ -133,7 +134,7 @@ def _test_set_sections(network, dataset, out: Path) -> list[Section]:
         note = _("The model does not fit the data set {name}.").format(name=dataset.name)
         return [_noted(confusion_section, note), _noted(gallery, note)]
     classes = [str(c) for c in dataset.classes]
-    x = dataset.x_test.reshape(len(dataset.x_test), -1).astype(network.dtype) / 255
+    x = to_inputs(dataset.x_test, network.dtype)
     probabilities = np.concatenate(
         [network.predict(x[i : i + 2000]) for i in range(0, len(x), 2000)]
     )
@@ -227,7 +228,7 @@ def _filters_section(section: Section, network, dataset, out: Path) -> Section:
     )
     if dataset is None or network.input_size != int(np.prod(dataset.x_test.shape[1:])):
         return section
-    image = dataset.x_test[0].astype(network.dtype) / 255
+    image = to_inputs(dataset.x_test[:1], network.dtype)[0]
     maps = next(
         (x[0] for x in network.activations(image.reshape(1, -1)).values() if x.ndim == 4), None
     )
