@@ -26,6 +26,22 @@ NEGATIVE_TOLERANCE = 1e-9
 LOGITS_LOSS_TOLERANCE = 1e-2
 
 
+def dead_units(fired: np.ndarray) -> tuple[str, dict] | None:
+    """The severity and evidence of a dead-units finding, from `fired` (samples, units) bool:
+    whether each ReLU unit's output was positive for each sample. None where too few units are
+    dead to tell, or too few samples to judge. Used by examine and by the training watcher."""
+    samples = fired.shape[0]
+    if samples < DEAD_UNITS_MIN_SAMPLES:
+        return None
+    dead = ~np.any(fired, axis=0)
+    fraction = float(dead.mean())
+    if fraction < DEAD_UNITS_WARNING:
+        return None
+    severity = ERROR if fraction >= DEAD_UNITS_ERROR else WARNING
+    evidence = {"fraction": fraction, "dead": int(dead.sum()), "units": int(dead.size)}
+    return severity, {**evidence, "samples": samples}
+
+
 def flat_fraction(activation: str, a: np.ndarray) -> float:
     """Fraction of the pre-activations `a` where sigmoid/tanh's derivative is nearly zero."""
     with np.errstate(all="ignore"):
@@ -50,20 +66,9 @@ def check_activations(ctx: Context) -> None:
         subject = layer.weight  # the units fed by this weight matrix
         if hidden in ("sigmoid", "tanh"):
             _saturation(ctx, subject, hidden, a)
-        elif hidden == "relu" and ctx.samples >= DEAD_UNITS_MIN_SAMPLES:
-            dead = ~np.any(a > 0, axis=0)
-            fraction = float(dead.mean())
-            if fraction >= DEAD_UNITS_WARNING:
-                ctx.add(
-                    "dead-units",
-                    ERROR if fraction >= DEAD_UNITS_ERROR else WARNING,
-                    subject,
-                    fraction=fraction,
-                    dead=int(dead.sum()),
-                    units=int(dead.size),
-                    samples=ctx.samples,
-                    mean_preactivation=float(a.mean()),
-                )
+        elif hidden == "relu" and (found := dead_units(a > 0)) is not None:
+            severity, evidence = found
+            ctx.add("dead-units", severity, subject, **evidence, mean_preactivation=float(a.mean()))
     if anatomy.output in ("sigmoid", "tanh"):
         _saturation(ctx, anatomy.layers[-1].weight, anatomy.output, pre[-1])
 

@@ -41,11 +41,8 @@ import numpy as np
 from digitlab.doctor.anatomy import BIAS_NAME
 from digitlab.doctor.context import rms
 from digitlab.doctor.findings import ERROR, SEVERITY_LABELS, WARNING, Finding, make_finding
-from digitlab.doctor.forward import flat_fraction
+from digitlab.doctor.forward import dead_units, flat_fraction
 from digitlab.doctor.thresholds import (
-    DEAD_UNITS_ERROR,
-    DEAD_UNITS_MIN_SAMPLES,
-    DEAD_UNITS_WARNING,
     EXPLODING_ABOVE,
     SATURATED_ERROR,
     SATURATED_WARNING,
@@ -348,24 +345,13 @@ class TrainingWatcher:
     def _activity(self, network) -> None:
         for subject, kind, values in _layer_caches(network):
             if kind == "fired":
-                samples = values.shape[0]
-                if samples < DEAD_UNITS_MIN_SAMPLES:
-                    continue
-                dead = ~np.any(values, axis=0)
-                fraction = float(dead.mean())
-                if fraction >= DEAD_UNITS_WARNING:
-                    self._note(
-                        self._finding(
-                            "dead-units",
-                            ERROR if fraction >= DEAD_UNITS_ERROR else WARNING,
-                            subject,
-                            fraction=fraction,
-                            dead=int(dead.sum()),
-                            units=int(dead.size),
-                            samples=samples,
-                            step=self._step,
-                        )
+                found = dead_units(values)
+                if found is not None:
+                    severity, evidence = found
+                    finding = self._finding(
+                        "dead-units", severity, subject, **evidence, step=self._step
                     )
+                    self._note(finding)
             else:
                 out = np.clip(values.astype(np.float64), 1e-12, 1 - 1e-12)
                 a = np.log(out) - np.log1p(-out)
