@@ -281,3 +281,11 @@ def test_train_help_groups_its_options_in_english_and_chinese(capsys):
         check=True,
     ).stdout
     assert "优化器:" in chinese and "早停" in chinese and "[默认：0.9]" in chinese
+
+
+def test_main_leaves_the_callers_warning_format_as_it_was():
+    import warnings
+
+    before = warnings.formatwarning
+    assert main(["--help"]) == 0
+    assert warnings.formatwarning is before

@@ -26,7 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     set_language(_language_argument(args))
     from digitlab.cli.app import cli  # after set_language: help texts are made at import
 
+    # warnings as one line while the command runs, the caller's own format again after it (a
+    # notebook or a test calling main() keeps its warnings as they were)
+    previous = warnings.formatwarning
     warnings.formatwarning = _one_line_warning
+    try:
+        return _run(cli, args)
+    finally:
+        warnings.formatwarning = previous
+
+
+def _run(cli, args: list[str]) -> int:
+    """The command's exit code, with errors printed as one line each."""
     try:
         # Not standalone: click returns instead of exiting, so errors can be printed our way.
         code = cli.main(args=args, prog_name="digitlab", standalone_mode=False)
