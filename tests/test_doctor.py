@@ -453,6 +453,36 @@ def test_a_network_that_cannot_be_copied_is_examined_in_place_and_restored(batch
     assert all(network.params[k].tobytes() == before[k].tobytes() for k in before)
 
 
+class RebindsInsidePredict(UpdatesInsideGradient):
+    """predict() rebinds a weight to a new array, scales another in place and adds a key: every
+    way a learner's code can change its params dict while it is examined."""
+
+    def predict(self, x):
+        self.params["W1"] = self.params["W1"] * 0.5
+        self.params["b2"] *= 2.0
+        self.params["cache"] = np.zeros(3)
+        return super().predict(x)
+
+
+def test_every_change_an_uncopyable_network_makes_to_its_params_is_undone(batch):
+    """Examined in place (a lock cannot be deep-copied), the network gets back its very arrays
+    (the same objects, not copies), their bytes, and no key it added."""
+    import threading
+
+    x, _, T = batch
+    network = RebindsInsidePredict(784, 100, 10)
+    network.params["b2"] += 0.01  # not zero, so that doubling it changes its bytes
+    network.lock = threading.Lock()
+    before = {k: (v, v.copy()) for k, v in network.params.items()}
+    report = examine(network, x, T, learning_rate=0.1)
+    assert set(network.params) == set(before)
+    for name, (array, copy) in before.items():
+        assert network.params[name] is array, name
+        assert array.tobytes() == copy.tobytes(), name
+    changed = {n for f in report.by_code("network-changed-params") for n in f.subject.split(", ")}
+    assert {"W1", "b2"} <= changed
+
+
 # -- the report ------------------------------------------------------------------------------
 
 
