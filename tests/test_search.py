@@ -84,11 +84,21 @@ def test_search_cli_writes_table_json_plot_and_never_reads_the_test_set(
     blinded = Dataset(
         real.name, real.x_train, real.t_train, unseen, unseen, real.classes, real.source
     )
-    monkeypatch.setattr("digitlab.datasets.load_dataset", lambda *a, **k: blinded)
+    calls = []
+
+    def blinded_dataset(*args, **kwargs):
+        calls.append(args)
+        return blinded
+
+    # wherever the command takes load_dataset from (the package, its module, its own import)
+    monkeypatch.setattr("digitlab.datasets.load_dataset", blinded_dataset)
+    monkeypatch.setattr("digitlab.datasets.dataset.load_dataset", blinded_dataset)
+    monkeypatch.setattr("digitlab.cli.search.load_dataset", blinded_dataset, raising=False)
     out = tmp_path / "search"
     args = ["search", "--trials", "3", "--epochs", "1", "--subset", "1000", "--hidden", "8,16"]
     args += ["--weight-decay", "0", "--seed", "2", "--no-progress", "--out", str(out)]
     assert main(args) == 0
+    assert len(calls) == 1  # the search read its data through the blinded loader, not around it
     stdout = capsys.readouterr().out
     assert "3 trials of 1 epochs on 1,000 training images of mnist-10k, 200 of them" in stdout
     saved = json.loads((out / "search.json").read_text())
