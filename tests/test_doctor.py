@@ -483,6 +483,22 @@ def test_every_change_an_uncopyable_network_makes_to_its_params_is_undone(batch)
     assert {"W1", "b2"} <= changed
 
 
+class LossPerSample(UpdatesInsideGradient):
+    """loss() returns the per-sample cross-entropies, a vector, instead of their mean."""
+
+    def loss(self, x, t):
+        y = self.predict(x)
+        return -np.log(np.sum(y * t, axis=1) + 1e-7)
+
+
+def test_a_loss_that_is_not_a_number_is_named_with_its_shape(batch):
+    x, _, T = batch
+    report = examine(LossPerSample(784, 100, 10), x, T)
+    finding = report.by_code("non-finite")[0]
+    assert finding.severity == ERROR and finding.subject == "loss()"
+    assert "100" in finding.message and "float64" in finding.message
+
+
 # -- the report ------------------------------------------------------------------------------
 
 
