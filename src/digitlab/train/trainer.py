@@ -40,9 +40,11 @@ class Trainer:
             when the first fit began.
         augment: called as `augment(x_batch, rng)` on each training batch (not on the data
             set), e.g. digitlab.datasets.Augment(); it draws from the trainer's generator.
-        watch: add the doctor's TrainingWatcher (digitlab.doctor.watch) to the callbacks: it
+        watch: add a watcher, `Trainer.make_watcher()`, to the callbacks, kept as
+            `self.watcher`. digitlab/__init__.py installs the doctor's TrainingWatcher, which
             stops a run whose loss turns NaN or diverges, with the finding that explains it,
-            and logs saturated or dead units and stalls; kept as `self.watcher`.
+            and logs saturated or dead units and stalls. (train/ does not know the doctor: the
+            doctor reads train, and the two meet at the package's top.)
         train_accuracy_samples: the training accuracy after each epoch is measured on at most
             this many training samples, every k-th one, the same every epoch (None: all). On
             60,000 images, a full pass costs a third of an epoch's training, while 10,000
@@ -54,6 +56,9 @@ class Trainer:
             second thread slows training; else the library's choice; see
             digitlab.train.threads), a number, or None (leave the library as it is).
     """
+
+    #: makes the watcher that `watch=True` adds (a callback object); None: no watcher
+    make_watcher: Callable[[], object] | None = None
 
     def __init__(
         self,
@@ -144,10 +149,8 @@ class Trainer:
         if self.schedule is not None and self.base_lr is None:
             self.base_lr = self.optimizer.lr
         self._stop_reason = None
-        if self.watch and self.watcher is None:
-            from digitlab.doctor.watch import TrainingWatcher  # lazily: the doctor reads train
-
-            self.watcher = TrainingWatcher()
+        if self.watch and self.watcher is None and Trainer.make_watcher is not None:
+            self.watcher = Trainer.make_watcher()
             self.callbacks.append(self.watcher)
         x_seen, t_seen = self._accuracy_subset(x_train, t_train)
         call(self.callbacks, "on_train_begin", self)
