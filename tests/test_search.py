@@ -318,3 +318,17 @@ def test_two_workers_share_one_study_through_postgresql(postgres, tmp_path):
         text=True,
     )
     assert odd.returncode == 1 and "was started with other settings" in odd.stderr
+
+
+def test_hyperband_runs_every_queued_trial_and_prunes_by_epochs(training_data):
+    space = SearchSpace(lr=(1e-4, 2.0), weight_decay=(0, 0), hidden=(8, 32), dropout=(0, 0))
+    base = TrainConfig(epochs=3, batch_size=100, validation=0.2, seed=1)
+    result = search(
+        *training_data, base, space, trials=8, classes=10, pruner="hyperband", progress=False
+    )
+    assert sorted(t.number for t in result.trials) == list(range(1, 9))
+    for trial in result.trials:
+        if (trial.stopped or "").startswith("pruned after epoch"):
+            assert trial.epochs == int(trial.stopped.split()[-1]) <= 3
+        elif not trial.stopped:  # (the watcher stops a diverging one, with its own reason)
+            assert trial.epochs == 3
