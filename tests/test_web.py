@@ -301,16 +301,21 @@ def test_the_saliency_of_each_class_is_its_scores_gradient(client, web_network, 
     assert not np.allclose(shown[7], shown[1], atol=0.1)  # each class has its own map
 
 
-def test_an_uncertain_reading_is_marked_unsure(client):
-    from digitlab.imaging.prediction import UNSURE_BELOW
+def test_unsure_means_a_digit_whose_best_class_is_below_the_bar():
+    """The bar itself, not whatever a drawing happens to read (which could not catch an
+    `unsure` that is always False)."""
+    from digitlab.imaging.prediction import UNSURE_BELOW, Prediction
 
-    # a vertical bar with a hook: between a 1 and a 7 for most networks; whatever it reads,
-    # `unsure` says whether its best class is below the bar
-    pad = np.zeros((28, 28))
-    pad[6:22, 13:16] = 1.0
-    pad[6:9, 9:16] = 1.0
-    body = client.post("/api/predict", json={"pixels": pad.tolist()}).json()
-    assert body["unsure"] == (body["digit"] and body["top"][0]["probability"] < UNSURE_BELOW)
+    def reading(best: float, digit: bool = True) -> Prediction:
+        rest = (1 - best) / 9
+        probabilities = np.array([best] + [rest] * 9)
+        return Prediction(
+            probabilities, [str(i) for i in range(10)], np.zeros((28, 28)), digit=digit
+        )
+
+    assert reading(UNSURE_BELOW - 0.01).unsure
+    assert not reading(UNSURE_BELOW + 0.01).unsure
+    assert not reading(0.3, digit=False).unsure  # no digit is no guess either
 
 
 def photo_bytes(digit_pixels: np.ndarray, size: tuple[int, int] = (1200, 1600)) -> bytes:

@@ -30,7 +30,7 @@ LOCK_FILE = "train.lock"
 def training(run: Path) -> Iterator[None]:
     """Hold the run's lock while the block trains; the file is removed at the end."""
     path = Path(run) / LOCK_FILE
-    with path.open("w") as file:
+    with path.open("a") as file:  # "w" would empty a live run's file before the lock fails
         if fcntl is not None:
             try:
                 fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -41,6 +41,7 @@ def training(run: Path) -> Iterator[None]:
                         "choose another --out."
                     ).format(folder=run)
                 ) from None
+        file.truncate(0)
         file.write(f"{os.getpid()}\n")
         file.flush()
         try:

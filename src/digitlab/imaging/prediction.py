@@ -110,7 +110,7 @@ def predict(model, image, *, name: str | None = None, drawn: bool = False) -> Pr
 def classify(network, pixels: np.ndarray) -> np.ndarray:
     """Class probabilities (C,) for one preprocessed digit, pixels (28, 28) in [0, 1],
     normalized as the model's metadata says its training inputs were."""
-    x, _scale = _network_input(network, pixels)
+    x, _scale = network_input(network, pixels)
     return np.asarray(network.predict(x), dtype=np.float64)[0]
 
 
@@ -119,14 +119,15 @@ def saliency(network, pixels: np.ndarray) -> np.ndarray:
     score with respect to those pixels, (C, 28, 28) float64, by the network's own backward pass
     (`score_gradients`), through the model's input normalization. Positive where more ink
     would make the class more likely, negative where it would make it less likely."""
-    x, scale = _network_input(network, pixels)
+    x, scale = network_input(network, pixels)
     gradients = network.score_gradients(x).reshape(-1, SIDE * SIDE).astype(np.float64)
     return (gradients * scale).reshape(-1, SIDE, SIDE)
 
 
-def _network_input(network, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The (1, 784) input of `network` for pixels (28, 28), in its dtype, and d input / d
-    pixel (784,): ones, or 1/std where the model's metadata normalizes by a mean and std."""
+def network_input(network, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (1, 784) input of `network` for pixels (28, 28), in its dtype, normalized as the
+    model's metadata says its training inputs were, and d input / d pixel (784,): ones, or
+    1/std where it normalizes by a mean and std. Every reading of a digit goes through it."""
     x = pixels.reshape(1, SIDE * SIDE)
     normalization = getattr(network, "metadata", {}).get("normalization") or {}
     mean, std = normalization.get("mean"), normalization.get("std")

@@ -27,7 +27,13 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from digitlab.errors import DigitlabError, ModelFileError
 from digitlab.i18n import _, speaking, translate
-from digitlab.imaging.prediction import class_names, predict, resolve_model, saliency
+from digitlab.imaging.prediction import (
+    class_names,
+    network_input,
+    predict,
+    resolve_model,
+    saliency,
+)
 from digitlab.web import runs
 from digitlab.web.drawing import PICTURE_TYPES, decode_drawing, open_picture
 from digitlab.web.limits import BodySizeLimit
@@ -124,9 +130,9 @@ def create_app(
     app.add_middleware(CatchUnexpected)
     app.add_middleware(HostCheck, allowed_hosts=allowed_hosts)
     app.add_middleware(SecurityHeaders)
-    # the chart library is 4.8 MB, 1.5 MB compressed; a reading's JSON (~200 KB with a conv
-    # net's feature maps) shrinks to a third. Level 1: level 9 took 75 ms a reading, level 1
-    # takes a few and compresses almost as well
+    # the chart library is 4.8 MB, 1.7 MB compressed at level 1; a reading's JSON (~200 KB with
+    # a conv net's feature maps) shrinks too. Level 9 added about 75 ms to a reading (measured
+    # in-process), level 1 about 20 ms
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=1)
 
     @app.exception_handler(RequestValidationError)
@@ -306,7 +312,8 @@ def _response(network, reading) -> PredictResponse:
 def _inside(network, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For one preprocessed digit (28, 28): the first fully connected activation layer's
     output (H,), and a conv net's first activation of images (FN, OH, OW) (else empty)."""
-    outputs = network.activations(pixels.reshape(1, -1).astype(network.dtype)).values()
+    # the input the network classified: normalized as its model file says
+    outputs = network.activations(network_input(network, pixels)[0]).values()
     hidden = next((x[0] for x in outputs if x.ndim == 2), np.zeros(0))
     maps = next((x[0] for x in outputs if x.ndim == 4), np.zeros((0, 0, 0)))
     return hidden, maps
