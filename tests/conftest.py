@@ -62,7 +62,7 @@ def web_network(mnist_10k_inputs):
 def runs_dir(tmp_path_factory):
     """A runs folder with one run still training (config.json and history.json, no model, and
     its lock held, as by a live training process)."""
-    from digitlab import run_lock
+    from digitlab.workflows import run_lock
 
     runs = tmp_path_factory.mktemp("runs")
     run = runs / "demo-run"
@@ -91,7 +91,7 @@ def training_process(run):
     command = [
         sys.executable,
         "-c",
-        "import time; from digitlab import run_lock\n"
+        "import time; from digitlab.workflows import run_lock\n"
         f"with run_lock.training({str(run)!r}):\n"
         "    print('training', flush=True); time.sleep(120)",
     ]

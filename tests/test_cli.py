@@ -216,9 +216,9 @@ def test_new_options_reach_the_network_and_optimizer(tmp_path, capsys):
 
 
 def test_batchnorm_dropout_model_reloads_to_the_same_predictions(tmp_path):
-    from digitlab.config import TrainConfig
     from digitlab.datasets import to_inputs
-    from digitlab.run import train_run
+    from digitlab.workflows.config import TrainConfig
+    from digitlab.workflows.run import train_run
 
     config = TrainConfig(hidden=(32,), batchnorm=True, dropout=0.2, epochs=1, batch_size=250)
     result = train_run(config, tmp_path / "run", progress=False, log=None, report=False)

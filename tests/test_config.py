@@ -6,7 +6,11 @@ import shlex
 import pytest
 
 from digitlab.cli.train import config_from_options, train
-from digitlab.config import (
+from digitlab.datasets import Augment
+from digitlab.errors import ConfigError
+from digitlab.nn import MLP, DeepConvNet, SimpleConvNet, TwoLayerNet
+from digitlab.train import SGD, AdamW, Cosine, EarlyStopping, Nesterov, StepDecay, Warmup
+from digitlab.workflows.config import (
     TrainConfig,
     build_network,
     build_optimizer,
@@ -15,10 +19,6 @@ from digitlab.config import (
     command_line,
     load_config,
 )
-from digitlab.datasets import Augment
-from digitlab.errors import ConfigError
-from digitlab.nn import MLP, DeepConvNet, SimpleConvNet, TwoLayerNet
-from digitlab.train import SGD, AdamW, Cosine, EarlyStopping, Nesterov, StepDecay, Warmup
 
 
 def test_defaults_are_the_books_run_and_choices_fill_in_their_own():

@@ -10,8 +10,8 @@ from digitlab import ConvNet, DataError, DeepConvNet, SimpleConvNet, Trainer, Tw
 from digitlab import load as load_model
 from digitlab import save as save_model
 from digitlab.errors import ConfigError, ModelFileError
-from digitlab.gradients.numerical import numerical_gradient
 from digitlab.nn import network_from_config
+from digitlab.nn.numerical import numerical_gradient
 from digitlab.train import Adam
 
 #: every kind of layer, odd sizes, stride 2, padding, both poolings, BatchNorm on images and on
@@ -100,7 +100,7 @@ def test_backprop_matches_central_differences_through_every_kind_of_layer(weight
 def test_simple_conv_net_numerical_gradient_is_the_books_loop():
     """The conv layer's central differences are the book's loop number for number (each run
     from its own layer's input); the fully connected layers' come from the cached fast path
-    (digitlab.gradients.fast), equal to the loop but for the loop's own rounding."""
+    (digitlab.nn.finite_differences), equal to the loop but for the loop's own rounding."""
     conv_param = {"filter_num": 2, "filter_size": 3, "pad": 1, "stride": 1}
     net = SimpleConvNet((1, 8, 8), conv_param, 4, 3, weight_init_std=0.3, seed=0)
     x, t = small_batch((3, 1, 8, 8))

@@ -16,7 +16,7 @@ from digitlab import TwoLayerNet, modelfile
 from digitlab.atomic import STALE_SECONDS, atomic_write
 from digitlab.cli import main
 from digitlab.errors import ConfigError, WriteError
-from digitlab.run import prepare_out_dir
+from digitlab.workflows.run import prepare_out_dir
 from hostile import JSON_VALUES, SETTINGS
 
 
@@ -169,7 +169,7 @@ def test_float_labels_that_are_whole_numbers_are_accepted():
 
 
 def test_config_files_are_capped_and_not_nested(tmp_path):
-    from digitlab.config import MAX_CONFIG_BYTES, load_config
+    from digitlab.workflows.config import MAX_CONFIG_BYTES, load_config
 
     big = tmp_path / "big.json"
     big.write_text('{"epochs": 1' + " " * MAX_CONFIG_BYTES + "}")
@@ -186,7 +186,7 @@ def test_config_files_are_capped_and_not_nested(tmp_path):
 def test_any_config_value_is_a_config_or_one_error(tmp_path_factory, key, value):
     import json
 
-    from digitlab.config import load_config
+    from digitlab.workflows.config import load_config
 
     path = tmp_path_factory.mktemp("config") / "config.json"
     path.write_text(json.dumps({key: value}))

@@ -85,7 +85,7 @@ def test_metadata_records_what_a_model_is(tmp_path):
     assert meta["arrays"]["W1"] == {
         "shape": [784, 8],
         "dtype": "float32",
-        "sha256": modelfile._digest(network.params["W1"]),
+        "sha256": modelfile.npz._digest(network.params["W1"]),
     }
     # Saving a loaded network keeps what it knew of its training.
     again = modelfile.save(modelfile.load(path), tmp_path / "again.npz")
@@ -104,7 +104,7 @@ def rewrite(path, change_meta=None, drop=None, replace=None, resign=False):
     if change_meta:
         change_meta(meta)
     if resign:
-        meta["metadata_sha256"] = modelfile._metadata_digest(meta)
+        meta["metadata_sha256"] = modelfile.npz._metadata_digest(meta)
     members["metadata.json"] = json.dumps(meta).encode()
     if drop:
         del members[drop]
@@ -177,7 +177,7 @@ def test_shape_contradicting_the_architecture_is_refused(saved):
         meta["arrays"]["W1"] = {
             "shape": [8, 5],
             "dtype": "float64",
-            "sha256": modelfile._digest(wrong),
+            "sha256": modelfile.npz._digest(wrong),
         }
 
     bad = rewrite(saved, change_meta=forge, replace={"W1.npy": npy_bytes(wrong)}, resign=True)
@@ -284,7 +284,7 @@ def test_the_shipped_default_model_is_the_conv_net_and_reads_digits(mnist_10k_in
 
 
 def test_a_missing_default_model_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr(modelfile, "default_model_path", lambda: tmp_path / "default.npz")
+    monkeypatch.setattr(modelfile.npz, "default_model_path", lambda: tmp_path / "default.npz")
     with pytest.raises(ModelFileError, match="not installed; pass a model with --model"):
         modelfile.load_default()
 

@@ -102,12 +102,12 @@ def test_a_live_trainer_draws_one_figure_and_redraws_it_each_epoch(mnist_10k_inp
     shown = []
 
     class Handle:
-        def update(self, page):
-            shown.append(("update", page.data))
+        def update(self, obj):
+            shown.append(("update", obj._repr_html_()))  # as IPython renders it, at the call
 
-    def display(page, display_id=False):
+    def display(obj, display_id=False):
         assert display_id is True
-        shown.append(("display", page.data))
+        shown.append(("display", obj._repr_html_()))
         return Handle()
 
     import IPython.display
@@ -117,3 +117,4 @@ def test_a_live_trainer_draws_one_figure_and_redraws_it_each_epoch(mnist_10k_inp
     Trainer(TwoLayerNet(784, 20, 10), SGD(0.5), epochs=3, log=None, live=True).fit(x, t)
     assert [kind for kind, _page in shown] == ["display", "update", "update"]
     assert all(PNG in page for _kind, page in shown)
+    assert len({page for _kind, page in shown}) == 3  # each epoch's curves, not the first's

@@ -12,8 +12,8 @@ from PIL import Image
 from digitlab import MLP, DigitlabError, Trainer
 from digitlab.cli import main
 from digitlab.report import TrainingRecorder, load_stats, write_report
-from digitlab.run import TrainConfig, train_run
 from digitlab.train.optimizers import SGD
+from digitlab.workflows.run import TrainConfig, train_run
 
 
 @pytest.fixture(scope="module")

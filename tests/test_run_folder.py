@@ -7,7 +7,7 @@ import pytest
 
 from digitlab import SGD, Trainer, TwoLayerNet
 from digitlab.atomic import atomic_write, write_text
-from digitlab.run import SaveHistoryEachEpoch
+from digitlab.workflows.run import SaveHistoryEachEpoch
 
 
 def test_history_is_on_disk_after_every_epoch(tmp_path, mnist_10k_inputs):

@@ -20,10 +20,10 @@ import pytest
 from PIL import Image
 
 from digitlab.cli import main
-from digitlab.config import TrainConfig
 from digitlab.datasets import Dataset, load_dataset
 from digitlab.errors import ConfigError
-from digitlab.search import SearchSpace, search
+from digitlab.workflows.config import TrainConfig
+from digitlab.workflows.search import SearchSpace, search
 
 SMALL = SearchSpace(lr=(0.05, 1.0), weight_decay=(1e-6, 1e-3), hidden=(8, 16), dropout=(0, 0.3))
 
@@ -171,7 +171,7 @@ def test_tpe_with_median_pruning_stops_hopeless_trials(training_data):
 
 
 def test_two_processes_run_the_requested_trials_once_each(training_data, tmp_path):
-    from digitlab.study import QUEUED, finished_trials, open_storage, optuna_module
+    from digitlab.workflows.study import QUEUED, finished_trials, open_storage, optuna_module
 
     base = TrainConfig(epochs=1, batch_size=100, validation=0.2, seed=0)
     storage = tmp_path / "study.log"
@@ -210,7 +210,7 @@ SEARCH += ["--weight-decay", "0", "--dropout", "0", "--no-progress"]
 def test_a_search_killed_mid_way_resumes_losing_and_redoing_nothing(tmp_path, capsys):
     """kill -9 while trials run; --resume finishes the search: the trials finished before the
     kill are kept as they were, the one cut short is run anew, and there are exactly --trials."""
-    from digitlab.study import finished_trials, open_storage, optuna_module
+    from digitlab.workflows.study import finished_trials, open_storage, optuna_module
 
     optuna = optuna_module()
     out = tmp_path / "search"
@@ -288,7 +288,7 @@ def postgres():
 def test_two_workers_share_one_study_through_postgresql(postgres, tmp_path):
     """Two processes started with the same command, as on two machines: together they run
     exactly the requested trials, each once."""
-    from digitlab.study import QUEUED, finished_trials, open_storage, optuna_module
+    from digitlab.workflows.study import QUEUED, finished_trials, open_storage, optuna_module
 
     shared = ["--storage", postgres, "--study", "shared", "--trials", "6"]
     workers = [

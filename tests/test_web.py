@@ -388,7 +388,7 @@ def test_a_bad_picture_upload_is_named(client, content, content_type, status, sa
 
 
 def test_a_run_whose_process_is_gone_is_stopped(tmp_path, web_network):
-    from digitlab import run_lock
+    from digitlab.workflows import run_lock
 
     run = tmp_path / "runs" / "killed"
     run.mkdir(parents=True)
@@ -405,7 +405,7 @@ def test_a_run_whose_process_is_gone_is_stopped(tmp_path, web_network):
 def test_a_killed_training_process_leaves_its_run_stopped(tmp_path):
     """A real process holds the lock and is killed with SIGKILL: no clean-up runs, the file
     stays, and the run is stopped all the same (the system released the lock)."""
-    from digitlab import run_lock
+    from digitlab.workflows import run_lock
 
     run = tmp_path / "run"
     run.mkdir()
@@ -417,8 +417,8 @@ def test_a_killed_training_process_leaves_its_run_stopped(tmp_path):
 
 
 def test_training_into_a_folder_another_process_trains_into_is_refused(tmp_path):
-    from digitlab import run_lock
     from digitlab.errors import ConfigError
+    from digitlab.workflows import run_lock
 
     with (
         run_lock.training(tmp_path),

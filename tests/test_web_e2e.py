@@ -66,7 +66,7 @@ def free_port() -> int:
 def e2e_runs(runs_dir, tmp_path_factory):
     """A copy of the runs folder, which these tests change as a training run would; its
     demo-run's lock is held here, as by the process training it."""
-    from digitlab import run_lock
+    from digitlab.workflows import run_lock
 
     folder = tmp_path_factory.mktemp("e2e") / "runs"
     shutil.copytree(runs_dir, folder)

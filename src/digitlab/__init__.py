@@ -5,30 +5,25 @@
 >>> predict(None, "my-digit.jpg").top(3)  # the shipped model reads your own handwriting
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from digitlab import modelfile, notebook
+from digitlab.doctor.watch import TrainingWatcher
 from digitlab.errors import ConfigError, DataError, DigitlabError, ImageError, ModelFileError
 from digitlab.imaging import predict
 from digitlab.modelfile import load, save
 from digitlab.nn import MLP, ConvNet, DeepConvNet, SimpleConvNet, TwoLayerNet
+from digitlab.nn.base import Network
 from digitlab.train import SGD, History, Trainer
+from digitlab.version import __version__
 
-
-def _training_watcher():
-    """The doctor's TrainingWatcher, for every Trainer made with watch=True (the default).
-    Wired here, where the layers meet: train/ runs the loop, the doctor judges it, and neither
-    package imports the other's way."""
-    from digitlab.doctor.watch import TrainingWatcher
-
-    return TrainingWatcher()
-
-
-Trainer.make_watcher = staticmethod(_training_watcher)
-
-try:
-    __version__ = version("digitlab")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+# Where the layers meet (ARCHITECTURE.md): the core calls up through these hooks, so that no
+# package imports a layer above its own.
+# Every Trainer made with watch=True (the default) gets the doctor's TrainingWatcher: train/
+# runs the loop, the doctor judges it.
+Trainer.make_watcher = TrainingWatcher
+# A network's save_params / load_params (the book's names) write and read model files.
+Network.model_files = modelfile
+# Jupyter shows networks, data sets, histories, checks, reports and predictions as pictures.
+notebook.register()
 
 __all__ = [
     "MLP",

@@ -17,7 +17,15 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
+from digitlab.datasets.dataset import Dataset
+from digitlab.display import register_html
+from digitlab.doctor.findings import Report
+from digitlab.gradients.check import GradientCheck
 from digitlab.i18n import N_, translate
+from digitlab.imaging.prediction import Prediction, prediction_text
+from digitlab.nn.base import Network
+from digitlab.nn.summary import summary_rows
+from digitlab.train.history import History
 
 SEVERITY_COLOURS = {"error": "#c62828", "warning": "#ef6c00", "info": "#1565c0"}
 
@@ -76,13 +84,9 @@ def gradient_check_html(result) -> str:
 
 def history_html(history) -> str:
     """A History: its one-line summary and its curves."""
-    from digitlab.plots import history_figure
-
     if not history.loss:
         return f"<p>{html.escape(repr(history))}</p>"
-    return f"<p>{html.escape(repr(history))}</p>" + figure_html(
-        history_figure(history), "loss and accuracy"
-    )
+    return f"<p>{html.escape(repr(history))}</p>" + figure_html(history.plot(), "loss and accuracy")
 
 
 def network_html(network) -> str:
@@ -94,33 +98,6 @@ def network_html(network) -> str:
         total=total, dtype=network.dtype.name
     )
     return f"<p><b>{html.escape(repr(network))}</b></p>{table}<p>{html.escape(line)}</p>"
-
-
-def summary_rows(network) -> tuple[list[tuple[str, str, int]], int]:
-    """(layer name and kind, output shape of one sample, parameter count) per layer, and the
-    total: what Keras's model.summary() shows. The shapes come from one blank sample's forward
-    pass in evaluation mode (nothing is learned or kept from it)."""
-    shape = getattr(network, "input_dim", None) or (network.input_size,)
-    x = np.zeros((1, *shape), dtype=network.dtype)
-    rows = []
-    for name, layer in network.layers.items():
-        x = layer.forward(x, train=False)
-        count = sum(int(np.size(network.params[p])) for p in layer.param_names)
-        rows.append((f"{name} ({type(layer).__name__})", str(tuple(x.shape[1:])), count))
-    total = sum(int(np.size(p)) for p in network.params.values())
-    return rows, total
-
-
-def summary_text(network) -> str:
-    """The summary of `summary_rows` as plain text."""
-    rows, total = summary_rows(network)
-    width = max(len(name) for name, _shape, _count in rows)
-    lines = [repr(network)]
-    lines += [f"  {name:<{width}}  {shape:<14} {count:>10,}" for name, shape, count in rows]
-    lines.append(
-        translate(N_("{total:,} parameters, {dtype}")).format(total=total, dtype=network.dtype.name)
-    )
-    return "\n".join(lines)
 
 
 def dataset_html(dataset, count: int = 40) -> str:
@@ -136,13 +113,6 @@ def dataset_html(dataset, count: int = 40) -> str:
     return f"<p>{html.escape(repr(dataset))}</p>" + figure_html(fig, "training images")
 
 
-def prediction_text(prediction) -> str:
-    """The answer in one line: the three most probable classes, or why there is no digit."""
-    if not prediction.digit:
-        return translate(N_("no digit found ({reason})")).format(reason=prediction.reason)
-    return "  ".join(f"{label} {p:6.1%}" for label, p in prediction.top(3))
-
-
 def prediction_html(prediction) -> str:
     """A Prediction: the 28x28 image the network saw beside a bar per class."""
     fig = Figure(figsize=(6, 2.4), layout="constrained")
@@ -155,3 +125,16 @@ def prediction_html(prediction) -> str:
     bar_axes.set_ylim(0, 1)
     line = prediction_text(prediction)
     return f"<p><b>{html.escape(line)}</b></p>" + figure_html(fig, "what the network saw")
+
+
+def register() -> None:
+    """Make Jupyter show digitlab's objects with the functions above (digitlab.display)."""
+    for cls, render in (
+        (Report, report_html),
+        (GradientCheck, gradient_check_html),
+        (History, history_html),
+        (Network, network_html),
+        (Dataset, dataset_html),
+        (Prediction, prediction_html),
+    ):
+        register_html(cls, render)

@@ -17,8 +17,8 @@ import click
 import numpy as np
 
 from digitlab.cli.options import Sizes, activation_option, data_option, seed_option
-from digitlab.config import DEFAULT_HIDDEN, NETS
 from digitlab.i18n import _
+from digitlab.workflows.config import DEFAULT_HIDDEN, NETS
 
 #: the hidden layer of the MLP checked by default (the book's gradient_check uses 100 units)
 OWN_HIDDEN = {"mlp": 100}
@@ -174,8 +174,8 @@ def _images(data: str, samples: int, seed: int):
 def _own_network(net: str, hidden: int | None, activation: str, samples: int, data: str, seed: int):
     """The check of digitlab's own network `net` (float64, He's initial weights) on SAMPLES
     training images: every weight of an MLP, a random sample of each conv net tensor's."""
-    from digitlab.config import TrainConfig, build_network
     from digitlab.gradients import check
+    from digitlab.workflows.config import TrainConfig, build_network
 
     x, t, classes = _images(data, samples, seed)
     hidden = hidden or OWN_HIDDEN.get(net, DEFAULT_HIDDEN[net][0])

@@ -43,7 +43,7 @@ def predict(images: tuple[Path, ...], model: Path | None, show: bool, show_dir: 
     from digitlab.errors import ImageError
     from digitlab.imaging import predict as read_digit
     from digitlab.imaging.prediction import resolve_model
-    from digitlab.plots import plot_prediction
+    from digitlab.workflows.plots import plot_prediction
 
     network = resolve_model(model)
     failed = 0

@@ -18,9 +18,9 @@ from digitlab.cli.options import (
     progress_option,
     seed_option,
 )
-from digitlab.config import OPTIMIZERS
 from digitlab.i18n import _
-from digitlab.search import PRUNERS, SAMPLERS, SearchSpace
+from digitlab.workflows.config import OPTIMIZERS
+from digitlab.workflows.search import PRUNERS, SAMPLERS, SearchSpace
 
 _SPACE = SearchSpace()
 
@@ -222,13 +222,13 @@ def search(
     import numpy as np
 
     from digitlab import atomic
-    from digitlab.config import TrainConfig, command_line
     from digitlab.datasets import load_dataset, to_inputs
-    from digitlab.plots import plot_importances, plot_search, plot_search_history
-    from digitlab.run import prepare_out_dir
-    from digitlab.search import lr_range
-    from digitlab.search import search as run_search
-    from digitlab.study import STUDY_FILE, param_importances, stored_request
+    from digitlab.workflows.config import TrainConfig, command_line
+    from digitlab.workflows.plots import plot_importances, plot_search, plot_search_history
+    from digitlab.workflows.run import prepare_out_dir
+    from digitlab.workflows.search import lr_range
+    from digitlab.workflows.search import search as run_search
+    from digitlab.workflows.study import STUDY_FILE, param_importances, stored_request
 
     if resume is not None:
         _refuse_options_a_resume_takes_from_its_study()

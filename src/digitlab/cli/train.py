@@ -1,8 +1,8 @@
 """`digitlab train`: the main job.
 
-Every setting of `digitlab.config.TrainConfig` is an option of the same name (`--batch-size`
-for batch_size). An option left out is None here, so the --config file's value, else the
-default, applies: options given on the command line override the file.
+Every setting of `digitlab.workflows.config.TrainConfig` is an option of the same name
+(`--batch-size` for batch_size). An option left out is None here, so the --config file's value,
+else the default, applies: options given on the command line override the file.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from digitlab.cli.options import (
     progress_option,
     seed_option,
 )
-from digitlab.config import (
+from digitlab.i18n import _
+from digitlab.workflows.config import (
     DEFAULT_DROPOUT,
     DEFAULT_HIDDEN,
     DEFAULT_LR,
@@ -33,7 +34,6 @@ from digitlab.config import (
     SCHEDULES,
     TrainConfig,
 )
-from digitlab.i18n import _
 
 _DEFAULTS = TrainConfig()
 _UNIT = click.FloatRange(0, 1, max_open=True)
@@ -305,7 +305,7 @@ SECTIONS = {
     ),
 )
 def train(config_file, out, overwrite, progress, report, checkpoint, resume, **settings) -> None:
-    from digitlab.run import train_run
+    from digitlab.workflows.run import train_run
 
     if resume is not None:
         _resume(resume, config_file, _given(settings), out, progress, report)
@@ -329,7 +329,7 @@ def train(config_file, out, overwrite, progress, report, checkpoint, resume, **s
 def config_from_options(config_file: Path | None, settings: dict) -> TrainConfig:
     """The run's settings: the --config file's (else the defaults), with the options given on
     the command line in their place. settings: the parsed setting options, None if not given."""
-    from digitlab.config import load_config
+    from digitlab.workflows.config import load_config
 
     base = load_config(config_file) if config_file is not None else TrainConfig()
     return base.changed(**_given(settings))
@@ -343,7 +343,7 @@ def _resume(path: Path, config_file, given: dict, out, progress, report) -> None
     """--resume: the checkpoint's settings, except --epochs (the total) if given."""
     from digitlab.errors import ConfigError
     from digitlab.modelfile import load_checkpoint
-    from digitlab.run import resume_config, train_run
+    from digitlab.workflows.run import resume_config, train_run
 
     if config_file is not None:
         raise ConfigError(

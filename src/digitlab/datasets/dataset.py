@@ -10,6 +10,7 @@ import numpy as np
 from digitlab.datasets.download import fetch
 from digitlab.datasets.idx import read_idx
 from digitlab.datasets.sources import DATASETS, Source, get_source, idx_files, unknown_dataset
+from digitlab.display import Displayed
 from digitlab.errors import DataError, DownloadError
 
 #: the data sets already replaced by their stand-in in this process: warned about once
@@ -22,7 +23,7 @@ class DataFallbackWarning(UserWarning):
 
 # eq=False: the fields are arrays, whose == is elementwise and has no single truth value.
 @dataclass(frozen=True, eq=False, repr=False)
-class Dataset:
+class Dataset(Displayed):
     """Training and test images with their labels.
 
     Attributes:
@@ -42,11 +43,6 @@ class Dataset:
     t_test: np.ndarray
     classes: tuple[str, ...]
     source: str
-
-    def _repr_html_(self) -> str:
-        from digitlab.notebook import dataset_html  # display builds on datasets
-
-        return dataset_html(self)
 
     def __repr__(self) -> str:
         height, width = self.x_train.shape[1:]

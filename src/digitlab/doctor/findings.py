@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from digitlab import atomic
+from digitlab.display import Displayed
 from digitlab.doctor.messages import MESSAGES
 from digitlab.i18n import N_, current_language, translate
 
@@ -117,7 +118,7 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(Displayed):
     """The findings of one examination, in the order to fix them (see `sort_findings`).
 
     network: what was examined (its repr or class name); samples: the batch size; seconds: how
@@ -199,11 +200,6 @@ class Report:
 
     def __str__(self) -> str:
         return self.render()
-
-    def _repr_html_(self) -> str:
-        from digitlab.notebook import report_html  # display builds on this
-
-        return report_html(self)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(self.render())

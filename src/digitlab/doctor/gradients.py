@@ -33,8 +33,8 @@ from digitlab.doctor.thresholds import (
 from digitlab.gradients import check, sampled_numerical_gradient
 from digitlab.gradients.check import SAMPLED_H
 from digitlab.gradients.keys import align_gradients
-from digitlab.gradients.numerical import central_difference
 from digitlab.nn.base import Network
+from digitlab.nn.numerical import central_difference
 
 #: below this loss there is nothing left to learn on the batch, and a tiny gradient is right
 NOTHING_TO_LEARN_BELOW = 1e-3

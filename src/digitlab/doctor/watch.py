@@ -474,18 +474,31 @@ def _layer_caches(network):
     hidden = 0
     weight = None  # the name of the weight matrix feeding the next activation
     for layer in layers:
-        name = type(layer).__name__
         if isinstance(layer, Affine):
             weight = layer.param_names[0]
-        if isinstance(layer, ReLU) or name == "Relu":
-            hidden += 1
-            mask = getattr(layer, "mask", None)
-            if isinstance(mask, np.ndarray) and mask.ndim == 2:
-                # digitlab's mask is x > 0; the book's Relu keeps x <= 0
-                fired = mask if isinstance(layer, ReLU) else ~mask
-                yield weight or f"W{hidden}", "fired", fired
-        elif isinstance(layer, Sigmoid) or name == "Sigmoid":
-            hidden += 1
-            out = getattr(layer, "out", None)
-            if isinstance(out, np.ndarray) and out.ndim == 2:
-                yield weight or f"W{hidden}", "sigmoid", out
+        cache = _activation_cache(layer)
+        if cache is None:
+            continue
+        hidden += 1
+        kind, array = cache
+        if isinstance(array, np.ndarray) and array.ndim == 2:
+            yield weight or f"W{hidden}", kind, array
+
+
+def _activation_cache(layer) -> tuple[str, np.ndarray | None] | None:
+    """("fired", which units fired) for a ReLU, ("sigmoid", its outputs) for a Sigmoid, from
+    the last forward pass; None for any other layer. digitlab's layers declare these caches
+    (`ReLU.mask` is x > 0, `Sigmoid.out`); a learner's copy of the book's Relu (whose mask is
+    x <= 0) or Sigmoid may keep them or not."""
+    if isinstance(layer, ReLU):
+        return "fired", layer.mask
+    if isinstance(layer, Sigmoid):
+        return "sigmoid", layer.out
+    name = type(layer).__name__
+    if name == "Relu":
+        mask = getattr(layer, "mask", None)
+        is_mask = isinstance(mask, np.ndarray) and mask.dtype == bool
+        return "fired", ~mask if is_mask else None
+    if name == "Sigmoid":
+        return "sigmoid", getattr(layer, "out", None)
+    return None

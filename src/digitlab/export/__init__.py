@@ -12,7 +12,7 @@ same from the command line. onnx, safetensors and torch are optional: `pip insta
 """
 
 from digitlab.export.onnx_format import to_onnx
-from digitlab.export.safetensors_format import read_safetensors, to_safetensors
 from digitlab.export.torch_format import to_torch, torch_code
+from digitlab.modelfile.safetensors import read_safetensors, to_safetensors
 
 __all__ = ["read_safetensors", "to_onnx", "to_safetensors", "to_torch", "torch_code"]

@@ -2,10 +2,10 @@
 layer) against them."""
 
 from digitlab.gradients.check import GradientCheck, TensorCheck, check
-from digitlab.gradients.fast import finite_differences, supports_fast_path
 from digitlab.gradients.keys import align_gradients, gradient_key
 from digitlab.gradients.layer_check import check_layer
-from digitlab.gradients.numerical import (
+from digitlab.nn.finite_differences import finite_differences, supports_fast_path
+from digitlab.nn.numerical import (
     DEFAULT_H,
     numerical_gradient,
     sampled_numerical_gradient,

@@ -1,11 +1,11 @@
 """Gradient check with a verdict: is this network's backpropagation right, and if not, where?
 
 Backprop is compared with central differences, tensor by tensor, by CS231n's relative error
-|a - n| / max(|a| + |n|, 1e-8). A digitlab network gets every partial derivative (the fast path
-of digitlab.gradients.fast); any other object with `params`, `loss(x, t)` and `gradient(x, t)`,
-as learners write them, gets a random sample of coordinates per tensor. The gradient dict may
-name its keys as the params do (`W1`) or as learners often do (`dW1`, `grad_W1`, `W1_grad`):
-see digitlab.gradients.keys.
+|a - n| / max(|a| + |n|, 1e-8). A digitlab network gets every partial derivative (the fast
+path of digitlab.nn.finite_differences); any other object with `params`, `loss(x, t)` and
+`gradient(x, t)`, as learners write them, gets a random sample of coordinates per tensor. The
+gradient dict may name its keys as the params do (`W1`) or as learners often do (`dW1`,
+`grad_W1`, `W1_grad`): see digitlab.gradients.keys.
 
 The result reads in English or Chinese: its words are marked with N_() and translated when the
 table is made, in the language of the GradientCheck (digitlab.i18n).
@@ -19,11 +19,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from digitlab.gradients.fast import finite_differences, frozen, supports_fast_path, training_loss
+from digitlab.display import Displayed
 from digitlab.gradients.keys import align_gradients
-from digitlab.gradients.numerical import losses_at, sampled_losses
 from digitlab.i18n import N_, current_language, translate
 from digitlab.nn.base import Network
+from digitlab.nn.finite_differences import (
+    finite_differences,
+    frozen,
+    supports_fast_path,
+    training_loss,
+)
+from digitlab.nn.numerical import losses_at, sampled_losses
 
 #: relative error below which a gradient is correct: CS231n's "usually okay", which also
 #: allows for the 1e-7 that learners add inside log(y + 1e-7)
@@ -113,7 +119,7 @@ class TensorCheck:
 
 
 @dataclass(frozen=True)
-class GradientCheck:
+class GradientCheck(Displayed):
     """The result of `check`: one TensorCheck per parameter tensor, and how they were made.
 
     lang: the language of `table()` and `conclusion()` ("en" or "zh").
@@ -206,11 +212,6 @@ class GradientCheck:
         return [tuple(self._words(title) for title in COLUMNS)] + [
             self._row(tensor) for tensor in self.tensors
         ]
-
-    def _repr_html_(self) -> str:
-        from digitlab.notebook import gradient_check_html  # display builds on this
-
-        return gradient_check_html(self)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(self.table())

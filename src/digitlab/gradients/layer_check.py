@@ -24,8 +24,8 @@ from digitlab.gradients.check import (
     problem,
 )
 from digitlab.gradients.keys import align_gradients
-from digitlab.gradients.numerical import sampled_numerical_gradient
 from digitlab.i18n import N_, current_language
+from digitlab.nn.numerical import sampled_numerical_gradient
 
 #: the problem of an input gradient that backward did not return
 NO_INPUT_GRADIENT = N_("backward() returned {kind}, not an array")

@@ -8,17 +8,19 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.display import Displayed
 from digitlab.errors import ModelFileError, NoDigitError
-from digitlab.i18n import _
+from digitlab.i18n import N_, _, translate
 from digitlab.imaging.digit_check import not_a_digit
 from digitlab.imaging.mnist_style import SIDE, Preprocessed, preprocess
+from digitlab.modelfile import load, load_default
 
 #: below this probability for its most probable class, a reading is a guess (`Prediction.unsure`)
 UNSURE_BELOW = 0.6
 
 
 @dataclass
-class Prediction:
+class Prediction(Displayed):
     """What the network read.
 
     probabilities: (C,) float, one per class, summing to 1; classes: the class names;
@@ -50,14 +52,7 @@ class Prediction:
         shown as a guess (the next classes beside it), not as a reading."""
         return self.digit and self.confidence < UNSURE_BELOW
 
-    def _repr_html_(self) -> str:
-        from digitlab.notebook import prediction_html  # display builds on imaging
-
-        return prediction_html(self)
-
     def _repr_pretty_(self, printer, cycle: bool) -> None:
-        from digitlab.notebook import prediction_text
-
         printer.text(prediction_text(self))
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
@@ -147,8 +142,6 @@ def class_names(network) -> list[str]:
 
 def resolve_model(model):
     """A network from a network, a model file's path, or None (the shipped default)."""
-    from digitlab.modelfile import load, load_default
-
     if model is None:
         network = load_default()
     elif isinstance(model, (str, os.PathLike)):
@@ -164,3 +157,10 @@ def resolve_model(model):
             ).format(model=network, inputs=inputs)
         )
     return network
+
+
+def prediction_text(prediction) -> str:
+    """The answer in one line: the three most probable classes, or why there is no digit."""
+    if not prediction.digit:
+        return translate(N_("no digit found ({reason})")).format(reason=prediction.reason)
+    return "  ".join(f"{label} {p:6.1%}" for label, p in prediction.top(3))

@@ -17,12 +17,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import ClassVar, Protocol
 
 import numpy as np
 
+from digitlab.display import Displayed
 from digitlab.errors import ConfigError, DataError, ModelFileError
 from digitlab.nn.functional import softmax
 from digitlab.nn.layers import Layers, SoftmaxWithLoss
+from digitlab.nn.summary import summary_text
 
 
 def checked_dtype(dtype) -> np.dtype:
@@ -46,8 +50,20 @@ def check_seed_and_rng(seed, rng) -> None:
         raise ConfigError(f"rng={rng!r} must be a numpy Generator, e.g. np.random.default_rng(0).")
 
 
-class Network:
+class ModelFiles(Protocol):
+    """What `save_params` and `load_params` need of the model file format: digitlab.modelfile,
+    which rebuilds networks from this package and so sits above it."""
+
+    def save(self, network: Network, path: str | os.PathLike) -> Path: ...
+
+    def load(self, path: str | os.PathLike) -> Network: ...
+
+
+class Network(Displayed):
     """Base class of MLP and ConvNet (see the module's docstring)."""
+
+    #: the model file format, installed where the layers meet (digitlab/__init__.py)
+    model_files: ClassVar[ModelFiles | None] = None
 
     params: dict[str, np.ndarray]
     layers: Layers
@@ -90,14 +106,7 @@ class Network:
     def summary(self) -> str:
         """Each layer with the shape of its output for one sample and its parameter count,
         and the total (what Keras's model.summary() prints)."""
-        from digitlab.notebook import summary_text  # display builds on nn
-
         return summary_text(self)
-
-    def _repr_html_(self) -> str:
-        from digitlab.notebook import network_html
-
-        return network_html(self)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(self.summary())
@@ -305,17 +314,13 @@ class Network:
         """Write the parameters (and state) to `file_name` as a digitlab model file: arrays
         and JSON metadata in a zip, never a pickle, whatever the name's suffix (the book's
         "params.pkl" works, and holds no pickle)."""
-        from digitlab import modelfile  # modelfile rebuilds networks from this package
-
-        modelfile.save(self, file_name)
+        self._model_files().save(self, file_name)
 
     def load_params(self, file_name: str | os.PathLike = "params.npz") -> None:
         """Set the parameters (and state) to those saved in `file_name` by `save_params`, in
         place (the arrays of `params` are replaced, as the book's load_params does). A file
         of another architecture is a ModelFileError that names both."""
-        from digitlab import modelfile
-
-        saved = modelfile.load(file_name)
+        saved = self._model_files().load(file_name)
         if saved.config() | {"seed": None} != self.config() | {"seed": None}:
             raise ModelFileError(
                 f"{file_name} holds {saved!r}, not the architecture of {self!r}; build the "
@@ -324,6 +329,12 @@ class Network:
         for name in self.params:
             self.params[name] = saved.params[name]
         self.load_state(saved.state())
+
+    @classmethod
+    def _model_files(cls) -> ModelFiles:
+        if cls.model_files is None:
+            raise RuntimeError("no model file format installed; import digitlab")
+        return cls.model_files
 
     def _weight_penalty(self) -> float:
         """0.5 * lambda * sum of W^2 over the weight matrices."""

@@ -23,12 +23,13 @@ import numpy as np
 
 from digitlab._validate import number
 from digitlab.errors import ConfigError, DataError
-from digitlab.gradients.numerical import DEFAULT_H
 from digitlab.nn.base import Network, check_seed_and_rng, checked_dtype
 from digitlab.nn.conv import Convolution, Pooling, output_size
+from digitlab.nn.finite_differences import finite_differences
 from digitlab.nn.init import init_std
 from digitlab.nn.layers import ACTIVATIONS, Affine, BatchNorm, Dropout, Layers, SoftmaxWithLoss
 from digitlab.nn.network import check_parameter_memory
+from digitlab.nn.numerical import DEFAULT_H
 
 #: the keys each kind of layer takes, with their defaults (None: required)
 LAYER_KEYS: dict[str, dict[str, object]] = {
@@ -248,9 +249,8 @@ class ConvNet(Network):
     ) -> dict[str, np.ndarray]:
         """Central differences of the training-mode loss for every parameter, as the book
         computes them (step h): the fully connected layers' from cached values (see
-        digitlab.gradients.fast), the others one coordinate at a time, each from the input of
+        digitlab.nn.finite_differences), the others one coordinate at a time, each from the input of
         its own layer. To compare with `gradient` under Dropout, call both inside `frozen()`."""
-        from digitlab.gradients.fast import finite_differences  # gradients builds on nn
 
         return finite_differences(self, x, t, h)
 

@@ -131,10 +131,13 @@ class Sigmoid(Layer):
     """Elementwise logistic function; backward uses y(1 - y) of the cached *output*."""
 
     elementwise = staticmethod(sigmoid)
+    #: the last forward pass's output, (N, units): backward's cache, and what the doctor's
+    #: training watcher reads to see saturated units
+    out: np.ndarray | None
 
     def __init__(self) -> None:
         super().__init__()
-        self.out: np.ndarray | None = None
+        self.out = None
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         self.out = sigmoid(x)
@@ -151,10 +154,13 @@ class ReLU(Layer):
     book_name = "Relu"
 
     elementwise = staticmethod(relu)
+    #: which units fired (x > 0) in the last forward pass, (N, units): backward's cache, and
+    #: what the doctor's training watcher reads to see dead units
+    mask: np.ndarray | None
 
     def __init__(self) -> None:
         super().__init__()
-        self.mask: np.ndarray | None = None
+        self.mask = None
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         self.mask = x > 0

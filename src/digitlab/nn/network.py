@@ -16,6 +16,7 @@ import numpy as np
 from digitlab._validate import number
 from digitlab.errors import ConfigError, DataError
 from digitlab.nn.base import Network, check_seed_and_rng, checked_dtype
+from digitlab.nn.finite_differences import finite_differences
 from digitlab.nn.init import init_std, normal_weights
 from digitlab.nn.layers import ACTIVATIONS, Affine, BatchNorm, Dropout, Layers, SoftmaxWithLoss
 
@@ -164,10 +165,9 @@ class MLP(Network):
         """Central differences of the training-mode loss, as the book computes them
         (h = 1e-4), for every parameter. For a chain of Affine layers and activations they
         come from cached values instead of a forward pass per parameter, so 784-100-10 takes
-        well under a second (see digitlab.gradients.fast); with BatchNorm or Dropout, from the
-        book's loop. To compare with `gradient` under Dropout, call both inside `frozen()`."""
-        from digitlab.gradients.fast import finite_differences
-
+        well under a second (see digitlab.nn.finite_differences); with BatchNorm or Dropout,
+        from the book's loop. To compare with `gradient` under Dropout, call both inside
+        `frozen()`."""
         return finite_differences(self, x, t)
 
     @classmethod

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.datasets import to_inputs
+from digitlab.datasets import load_dataset, to_inputs
 from digitlab.errors import DigitlabError
 from digitlab.i18n import _
+from digitlab.modelfile import load
 from digitlab.report import figures
 from digitlab.report.page import render
 from digitlab.report.recorder import load_stats
@@ -447,8 +448,6 @@ def _read_json(path: Path):
 
 
 def _load_model(path: Path, notes: list[str]):
-    from digitlab.modelfile import load
-
     if not path.is_file():
         notes.append(_("No model.npz yet: the parts that need the trained network are left out."))
         return None
@@ -460,8 +459,6 @@ def _load_model(path: Path, notes: list[str]):
 
 
 def _load_dataset(name, notes: list[str]):
-    from digitlab.datasets import load_dataset
-
     if not name:
         notes.append(_("The run does not say which data set it used."))
         return None

@@ -15,7 +15,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from digitlab.plots import smooth
+from digitlab.train.curves import smooth
 
 DPI = 100
 

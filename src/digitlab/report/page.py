@@ -10,6 +10,7 @@ from datetime import datetime
 from html import escape
 
 from digitlab.i18n import _, current_language
+from digitlab.version import __version__
 
 CSS = """
 :root { --ink: #1d2430; --muted: #5b6675; --line: #dde2e8; --accent: #2563eb; --warn: #b45309;
@@ -57,7 +58,6 @@ footer { color: var(--muted); font-size: .85rem; padding-bottom: 32px; }
 
 def render(run_name: str, summary: list[tuple[str, str]], sections: list, notes: list[str]) -> str:
     """The whole page as a string. sections: report.build.Section objects, in order."""
-    from digitlab import __version__
 
     title = _("Training report: {run}").format(run=run_name)
     parts = [

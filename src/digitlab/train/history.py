@@ -7,10 +7,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from digitlab import atomic
+from digitlab.display import Displayed
+from digitlab.train.curves import history_figure
 
 
 @dataclass
-class History:
+class History(Displayed):
     """What a run measured, appended to as it trains.
 
     loss: the mini-batch loss of every step; train_acc / test_acc: accuracy after each epoch
@@ -51,14 +53,7 @@ class History:
 
     def plot(self):
         """The loss per step beside the accuracy per epoch: a matplotlib Figure."""
-        from digitlab.plots import history_figure  # plots build on history
-
         return history_figure(self)
-
-    def _repr_html_(self) -> str:
-        from digitlab.notebook import history_html
-
-        return history_html(self)
 
     def __repr__(self) -> str:
         last = f", test {self.test_acc[-1]:.1%}" if self.test_acc else ""

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 
 class LivePlot:
-    """A callback that shows `History.plot()`'s figure below the cell and updates it after
-    each epoch. Outside IPython (a script, the command line) it does nothing."""
+    """A callback that shows the History (its curves, `History.plot()`) below the cell and
+    updates it after each epoch. Outside IPython (a script, the command line) it does nothing."""
 
     def __init__(self) -> None:
         self._handle = None
 
     def on_epoch_end(self, trainer, epoch: int) -> None:
         try:
-            from IPython.display import HTML, display
+            from IPython.display import display
         except ImportError:
             return
-        from digitlab.notebook import figure_html
-
-        page = HTML(figure_html(trainer.history.plot(), "loss and accuracy"))
+        # the History shows as its curves (its _repr_html_, digitlab.display)
         if self._handle is None:
-            self._handle = display(page, display_id=True)
+            self._handle = display(trainer.history, display_id=True)
         else:
-            self._handle.update(page)
+            self._handle.update(trainer.history)

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from urllib.parse import quote
 
-from digitlab import run_lock
+from digitlab.workflows import run_lock
 
 #: the largest history.json or config.json read: a history holds one loss per step, and
 #: 200 epochs of 600 steps is ~2.5 MB of JSON

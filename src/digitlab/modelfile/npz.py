@@ -41,6 +41,8 @@ from digitlab.atomic import atomic_write, remove_stale
 from digitlab.errors import ModelFileError
 from digitlab.i18n import _
 from digitlab.nn.build import network_from_config
+from digitlab.train.history import History
+from digitlab.version import __version__
 
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 2
@@ -85,19 +87,13 @@ def model_contents(network, **metadata) -> tuple[dict[str, np.ndarray], dict]:
     return _contents(network, arrays, {**inherited, **metadata, "kind": "model"})
 
 
-def load(path: str | Path):
-    """Rebuild the network saved at `path`, bit for bit; its metadata is `.metadata`.
-
-    Reads model files and checkpoints alike, and `.safetensors` files written by
-    `digitlab export` (digitlab.export). Raises ModelFileError for a missing, malformed,
-    tampered or newer-format file.
+def load_npz(path: str | Path):
+    """Rebuild the network saved at `path` (a model file or a checkpoint), bit for bit; its
+    metadata is `.metadata`. Raises ModelFileError for a missing, malformed, tampered or
+    newer-format file.
     """
     path = Path(path)
     remove_stale(path)  # what a save killed midway left beside it
-    if path.suffix == ".safetensors" and path.is_file():
-        from digitlab.export.safetensors_format import read_safetensors  # export builds on this
-
-        return read_safetensors(path)
     meta = read_metadata(path)
     network = built_network(path, meta)
     with _open_npz(path) as npz:
@@ -203,7 +199,7 @@ def load_default():
                 "(e.g. runs/.../model.npz from `digitlab train`)."
             ).format(path=path)
         )
-    return load(path)
+    return load_npz(path)
 
 
 # -- network state (BatchNorm's running statistics and the like) ---------------------------------
@@ -283,8 +279,6 @@ class Checkpoint:
 
     def _history(self):
         """The saved History: lists of finite numbers, a count, a reason and an epoch."""
-        from digitlab.train.history import History
-
         try:
             history = History(**self.history)
         except TypeError as exc:
@@ -555,7 +549,6 @@ def _contents(
     """`arrays` made contiguous, and the metadata of a file holding them: `metadata` with the
     format, the network's config, each array's shape, dtype and SHA-256, and a checksum of it
     all."""
-    from digitlab import __version__
 
     arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
     meta = {

@@ -38,9 +38,9 @@ from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 
-from digitlab.gradients.numerical import DEFAULT_H, numerical_gradient
 from digitlab.nn.base import Network
 from digitlab.nn.layers import Affine, SoftmaxWithLoss
+from digitlab.nn.numerical import DEFAULT_H, numerical_gradient
 
 #: elements of the largest temporary array per chunk of events (float64: 8 bytes each)
 CHUNK_ELEMENTS = 1 << 20

@@ -18,14 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab import atomic, modelfile, plots, run_lock
-from digitlab.config import TrainConfig, build_network, build_trainer, split_validation
+from digitlab import atomic, modelfile
 from digitlab.datasets import Dataset, load_dataset, to_inputs
 from digitlab.doctor.findings import save_findings
 from digitlab.errors import ConfigError
 from digitlab.i18n import _
 from digitlab.nn import MLP
+from digitlab.report import TrainingRecorder
 from digitlab.train import History, Trainer
+from digitlab.workflows import plots, run_lock
+from digitlab.workflows.config import TrainConfig, build_network, build_trainer, split_validation
 
 #: how pixels become inputs; recorded in every model file so predictions use the same
 NORMALIZATION = {"input": "28x28 grayscale, light digit on dark", "scale": "pixel / 255"}
@@ -203,8 +205,6 @@ PROBE_SIZE = 500
 
 def _recording(trainer: Trainer, x_train: np.ndarray, resume) -> object:
     """Add a TrainingRecorder to the trainer (first), and put a checkpoint's state back."""
-    from digitlab.report import TrainingRecorder
-
     recorder = TrainingRecorder(x_train[:PROBE_SIZE])
     trainer.callbacks.insert(0, recorder)
     if resume is not None:

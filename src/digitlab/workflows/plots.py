@@ -13,16 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from digitlab.train.curves import draw_accuracy, draw_loss
 from digitlab.train.history import History
-
-
-def smooth(values: np.ndarray, window: int) -> np.ndarray:
-    """Trailing moving average over `window` points (shorter at the start), same length."""
-    values = np.asarray(values, dtype=float)
-    cumsum = np.concatenate([[0.0], np.cumsum(values)])
-    stop = np.arange(1, len(values) + 1)
-    start = np.maximum(0, stop - max(1, window))
-    return (cumsum[stop] - cumsum[start]) / (stop - start)
 
 
 def plot_loss(history: History, path: str | Path) -> Path:
@@ -39,39 +31,6 @@ def plot_accuracy(history: History, path: str | Path) -> Path:
     draw_accuracy(fig.add_subplot(), history)
     fig.savefig(path, dpi=100)
     return Path(path)
-
-
-def history_figure(history: History) -> Figure:
-    """The loss per step beside the accuracy per epoch, as one figure (`History.plot`)."""
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
-    loss_axes, accuracy_axes = fig.subplots(1, 2)
-    draw_loss(loss_axes, history)
-    draw_accuracy(accuracy_axes, history)
-    return fig
-
-
-def draw_loss(ax, history: History) -> None:
-    steps = np.arange(1, len(history.loss) + 1)
-    ax.plot(steps, history.loss, color="tab:blue", alpha=0.3, linewidth=0.8, label="per step")
-    window = max(1, history.steps_per_epoch // 10)
-    ax.plot(steps, smooth(history.loss, window), color="tab:blue", label=f"mean of {window}")
-    ax.set(xlabel="step (mini-batch)", ylabel="loss (cross-entropy)", title="Training loss")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend()
-
-
-def draw_accuracy(ax, history: History) -> None:
-    epochs = np.arange(1, history.epochs + 1)
-    ax.plot(epochs, history.train_acc, marker="o", label="train")
-    if history.test_acc:
-        ax.plot(epochs, history.test_acc, marker="s", linestyle="--", label="test")
-    if history.val_acc:
-        ax.plot(epochs, history.val_acc, marker="^", linestyle=":", label="validation")
-    ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0, 1))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
 
 
 def plot_prediction(prediction, path: str | Path) -> Path:
@@ -126,7 +85,7 @@ def plot_search(result, path: str | Path) -> Path:
     """Validation accuracy of every random-search trial against its learning rate and its
     weight decay (log axes where the values allow), coloured by hidden size, the best starred.
 
-    result: a digitlab.search.SearchResult.
+    result: a digitlab.workflows.search.SearchResult.
     """
     trials = result.trials
     accuracy = np.array([trial.val_acc for trial in trials])
@@ -166,7 +125,7 @@ def plot_search_history(result, path: str | Path) -> Path:
     """Each trial's validation accuracy in the order the trials were made (pruned trials
     hollow), and the best so far as a step line: Optuna's optimization history.
 
-    result: a digitlab.search.SearchResult.
+    result: a digitlab.workflows.search.SearchResult.
     """
     trials = sorted(result.trials, key=lambda trial: trial.number)
     numbers = np.array([trial.number for trial in trials])

@@ -14,7 +14,7 @@ import numpy as np
 from digitlab.atomic import atomic_write
 from digitlab.errors import ModelFileError
 from digitlab.i18n import _
-from digitlab.modelfile import (
+from digitlab.modelfile.npz import (
     MAX_METADATA_BYTES,
     array_budget,
     built_network,

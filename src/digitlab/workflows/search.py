@@ -10,9 +10,9 @@ The draws are Optuna's: `sampler="random"` as the book does it (with a budget of
 grid tries only √N values of each setting, random search N; Bergstra & Bengio, 2012), or
 `"tpe"`, which draws more where earlier trials did well. A `pruner` ("median", "hyperband")
 stops a trial whose validation accuracy after an epoch is hopeless beside the others'. The
-trials live in a study (see digitlab.study): a journal file in the search folder by default, so
-that a search killed half-way resumes where it was, and several processes or machines can share
-one search.
+trials live in a study (see digitlab.workflows.study): a journal file in the search folder by
+default, so that a search killed half-way resumes where it was, and several processes or
+machines can share one search.
 
     result = search(x_train, t_train, TrainConfig(epochs=5, validation=0.2), SearchSpace(),
                     trials=20, classes=10, sampler="tpe", pruner="median")
@@ -35,18 +35,19 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from digitlab import atomic, study
+from digitlab import atomic
 from digitlab._validate import number, whole
-from digitlab.config import (
+from digitlab.errors import ConfigError
+from digitlab.i18n import _
+from digitlab.train.threads import limited
+from digitlab.workflows import study
+from digitlab.workflows.config import (
     DEFAULT_LR,
     TrainConfig,
     build_network,
     build_trainer,
     split_validation,
 )
-from digitlab.errors import ConfigError
-from digitlab.i18n import _
-from digitlab.train.threads import limited
 
 #: how trials are drawn: as the book does (random), or where earlier trials did well (TPE)
 SAMPLERS = ("random", "tpe")
@@ -251,7 +252,7 @@ def search(
     storage: where the study lives (a journal file's path or a database URL); None: in memory,
     for this call only. study_name: the study's name there. jobs: trials run at once, each in
     a process of its own with one BLAS thread. time_limit: seconds after which no trial starts.
-    resume: the study exists and its earlier processes are gone (see digitlab.study).
+    resume: the study exists and its earlier processes are gone (see digitlab.workflows.study).
     progress: a bar over the trials (None: on a terminal only).
 
     All trials share base.seed, so they differ in their settings alone; in one process
