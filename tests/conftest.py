@@ -19,8 +19,12 @@ import pytest
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real data sets in ../shared/data beside the repository root (see its README)."""
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    """The real data sets in ../shared/data beside the repository root (see its README), found
+    from wherever the tests were copied below the root (mutmut runs them from mutants/)."""
+    for folder in Path(__file__).resolve().parents:
+        if (folder / "shared" / "data").is_dir():
+            return folder / "shared" / "data"
+    pytest.fail("no shared/data beside the repository (see the README, Development)")
 
 
 @pytest.fixture

@@ -106,7 +106,7 @@ def _read_idx(path: Path, offset: int) -> np.ndarray:
         return np.frombuffer(f.read(), np.uint8, offset=offset)
 
 
-def write_data(folder: str | Path, mnist: str | Path, n_digits: int = 2000, n_csv: int = 2000):
+def write_data(folder: str | Path, mnist: str | Path, n_digits: int = 500, n_csv: int = 2000):
     """Write `digits8x8.npz` and `mnist.csv` into `folder` from the mnist-10k training files in
     `mnist`, and return {"npz": path, "csv": path}.
 

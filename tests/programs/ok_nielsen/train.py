@@ -13,8 +13,8 @@ def load_data_wrapper(folder):
         images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784) / 255.0
     with gzip.open(folder + '/train-labels-idx1-ubyte.gz', 'rb') as f:
         labels = np.frombuffer(f.read(), np.uint8, offset=8)
-    training_inputs = [np.reshape(x, (784, 1)) for x in images[:8000]]
-    training_results = [vectorized_result(y) for y in labels[:8000]]
+    training_inputs = [np.reshape(x, (784, 1)) for x in images[:2000]]
+    training_results = [vectorized_result(y) for y in labels[:2000]]
     test_inputs = [np.reshape(x, (784, 1)) for x in images[8000:]]
     return list(zip(training_inputs, training_results)), list(zip(test_inputs, labels[8000:]))
 
