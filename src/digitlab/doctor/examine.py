@@ -16,17 +16,17 @@ from collections.abc import Mapping
 import numpy as np
 
 from digitlab.doctor.anatomy import chain, identify
-from digitlab.doctor.context import FAILED, Context, as_array
-from digitlab.doctor.conv import check_conv_layers
-from digitlab.doctor.data import check_inputs, check_labels
-from digitlab.doctor.findings import WARNING, Report, make_finding, sort_findings
-from digitlab.doctor.forward import check_activations, check_output
-from digitlab.doctor.gradients import (
+from digitlab.doctor.backward import (
     check_gradient,
     check_gradient_scale,
     check_numerical_only,
     evaluate_gradient,
 )
+from digitlab.doctor.context import FAILED, Context, as_array
+from digitlab.doctor.conv import check_conv_layers
+from digitlab.doctor.data import check_inputs, check_labels
+from digitlab.doctor.findings import WARNING, Report, make_finding, sort_findings
+from digitlab.doctor.forward import check_activations, check_output
 from digitlab.doctor.learning_rate import check_learning_rate
 from digitlab.doctor.loss import check_loss_averaged, evaluate_loss
 from digitlab.doctor.weights import check_finite_params, check_initial_weights

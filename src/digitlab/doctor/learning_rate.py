@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from digitlab.doctor.backward import gradient_dict
 from digitlab.doctor.context import FAILED, Context
 from digitlab.doctor.findings import ERROR, WARNING
-from digitlab.doctor.gradients import gradient_dict
 from digitlab.doctor.thresholds import (
     TRIAL_DIVERGED_FACTOR,
     TRIAL_LARGER_FACTOR,

@@ -63,7 +63,7 @@ class Network(Displayed):
     """Base class of MLP and ConvNet (see the module's docstring)."""
 
     #: the model file format, installed where the layers meet (digitlab/__init__.py)
-    model_files: ClassVar[ModelFiles | None] = None
+    model_files: ClassVar[ModelFiles]
 
     params: dict[str, np.ndarray]
     layers: Layers
@@ -314,13 +314,13 @@ class Network(Displayed):
         """Write the parameters (and state) to `file_name` as a digitlab model file: arrays
         and JSON metadata in a zip, never a pickle, whatever the name's suffix (the book's
         "params.pkl" works, and holds no pickle)."""
-        self._model_files().save(self, file_name)
+        self.model_files.save(self, file_name)
 
     def load_params(self, file_name: str | os.PathLike = "params.npz") -> None:
         """Set the parameters (and state) to those saved in `file_name` by `save_params`, in
         place (the arrays of `params` are replaced, as the book's load_params does). A file
         of another architecture is a ModelFileError that names both."""
-        saved = self._model_files().load(file_name)
+        saved = self.model_files.load(file_name)
         if saved.config() | {"seed": None} != self.config() | {"seed": None}:
             raise ModelFileError(
                 f"{file_name} holds {saved!r}, not the architecture of {self!r}; build the "
@@ -329,12 +329,6 @@ class Network(Displayed):
         for name in self.params:
             self.params[name] = saved.params[name]
         self.load_state(saved.state())
-
-    @classmethod
-    def _model_files(cls) -> ModelFiles:
-        if cls.model_files is None:
-            raise RuntimeError("no model file format installed; import digitlab")
-        return cls.model_files
 
     def _weight_penalty(self) -> float:
         """0.5 * lambda * sum of W^2 over the weight matrices."""

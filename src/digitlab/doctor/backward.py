@@ -1,5 +1,5 @@
-"""Checks of the gradient: right (against finite differences), pointing downhill, of a scale
-that lets each tensor learn without jumping.
+"""Checks of the backward pass: is the gradient right (against finite differences), pointing
+downhill, of a scale that lets each tensor learn without jumping?
 
 Correctness reuses digitlab.gradients.check (CS231n's relative error on sampled coordinates);
 a tensor it calls wrong is then looked at along its largest partial derivatives, where the
