@@ -5,6 +5,7 @@ scalars (PyTorch's documented algorithms, which tests/test_torch_crosscheck.py a
 against torch itself), never from digitlab's code.
 """
 
+import copy
 import math
 import tracemalloc
 
@@ -93,6 +94,7 @@ def expected(rule, args, name, index):
 
 @pytest.mark.parametrize(("optimizer", "rule", "args"), CASES, ids=[repr(c[0]) for c in CASES])
 def test_two_steps_match_the_rule_worked_by_hand(optimizer, rule, args):
+    optimizer = copy.deepcopy(optimizer)  # the parametrized instance keeps state between runs
     params, grads = fresh()
     for g in grads:
         optimizer.update(params, g)

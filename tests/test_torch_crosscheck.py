@@ -7,6 +7,8 @@ the two backward passes in gradients near zero grow to that. We check 1e-10, far
 different rule gives (the book's Adam, with eps beside the uncorrected √v, differs by 1e-4 here).
 """
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -82,6 +84,8 @@ def param_groups(torch_params, optimizer, kwargs):
 )
 def test_two_steps_give_torchs_parameters(mnist_10k_inputs, optimizer, torch_name, kwargs):
     x_all, t_all = mnist_10k_inputs[0], mnist_10k_inputs[1]
+    # a fresh copy: the parametrized instance keeps its velocities and moments between runs
+    optimizer = copy.deepcopy(optimizer)
     net = TwoLayerNet(784, 50, 10, weight_init_std="he", seed=0)  # float64
     model, torch_params = torch_twin(net)
     torch_optimizer = getattr(torch.optim, torch_name)(
