@@ -876,3 +876,73 @@ def test_an_object_whose_repr_raises_is_described_by_its_class():
 
     assert describe(Half()) == "Half"
     assert describe(object()) == "object"
+
+
+class HalfSquares:
+    """loss = sum(w^2) / 2 at w = (1, 2, 3), whose gradient is w itself; `gradient` returns w
+    with `offset` added to its last entry."""
+
+    def __init__(self, offset):
+        self.params = {"w": np.array([1.0, 2.0, 3.0])}
+        self.offset = offset
+
+    def loss(self, x, t):
+        return float(np.sum(self.params["w"] ** 2) / 2)
+
+    def gradient(self, x, t):
+        return {"w": self.params["w"] + np.array([0.0, 0.0, self.offset])}
+
+
+def test_a_check_worked_by_hand():
+    # The central difference of a quadratic is exact up to rounding: 1, 2, 3. A gradient of
+    # 3.5 at w[2] is off by 0.5 there, a relative error of 0.5 / (3.5 + 3) = 1/13: wrong.
+    x, t = np.zeros((1, 1)), np.zeros(1, dtype=int)
+    tensor = check(HalfSquares(0.5), x, t)["w"]
+    assert tensor.checked == 3 and tensor.verdict == "wrong" and tensor.problem == ""
+    assert tensor.max_absolute_error == pytest.approx(0.5, abs=1e-8)
+    assert tensor.max_relative_error == pytest.approx(1 / 13, abs=1e-8)
+    assert tensor.worst_index == (2,)
+    assert tensor.worst_analytic == 3.5
+    assert tensor.worst_numerical == pytest.approx(3.0, abs=1e-8)
+    assert tensor.kinks == 0
+    # right: every difference within rounding, judged as none (the worst is still named)
+    right = check(HalfSquares(0.0), x, t)["w"]
+    assert right.verdict == "correct" and right.max_relative_error < 1e-7
+    assert right.max_absolute_error < 1e-8 and right.worst_index is not None
+
+
+class Quadratic:
+    """loss = s^2 of a scalar parameter s = 2 (a 0-d array), whose gradient is 4; `gradient`
+    says `slope`."""
+
+    def __init__(self, slope):
+        self.params = {"s": np.array(2.0)}
+        self.slope = slope
+
+    def loss(self, x, t):
+        return float(self.params["s"] ** 2)
+
+    def gradient(self, x, t):
+        return {"s": np.array(self.slope)}
+
+
+@pytest.mark.parametrize(("slope", "verdict"), [(4.0, "correct"), (4.0 * (1 + 3e-3), "suspicious")])
+def test_a_scalar_parameter_is_checked_and_the_table_says_so(slope, verdict):
+    x, t = np.zeros((1, 1)), np.zeros(1, dtype=int)
+    learner = Quadratic(slope)
+    result = check(learner, x, t)
+    assert result["s"].checked == 1 and result["s"].verdict == verdict
+    assert learner.params["s"] == 2.0 and learner.params["s"].shape == ()  # put back
+    heading, _header, row, *_rest, conclusion = result.table().splitlines()
+    assert heading == (
+        "gradient check of Quadratic: backprop vs central differences "
+        "(h=1e-05, sampled coordinates, 1 samples, float64)"
+    )
+    assert row.split()[:3] == ["s", "scalar", "1"] and row.split()[-1] == verdict
+    if verdict == "suspicious":
+        assert conclusion == "verdict: suspicious for s; check with fewer samples."
+        assert check(Quadratic(slope), x, t, lang="zh").conclusion() == (
+            "结论：s 可疑；请用更少的样本再检验一次。"
+        )
+    else:
+        assert conclusion == "verdict: backpropagation is correct."

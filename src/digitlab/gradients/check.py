@@ -309,6 +309,8 @@ def check(
                 continue
             noise = difference_noise(np.result_type(param), loss, h, fast)
             kinks = np.zeros(0, dtype=bool)
+            if not shape and isinstance(param, np.ndarray):  # a 0-d array: through a view
+                param, grad = param.reshape(1), grad.reshape(1)
             if fast:
                 index = tuple(np.indices(shape).reshape(len(shape), -1))
                 values = numerical[name].astype(np.float64).ravel()

@@ -1,0 +1,116 @@
+"""What a `mutmut run` left alive, sorted into kinds: python tools/mutation_report.py [--all]
+
+mutmut (configured in pyproject.toml) writes each mutated module under mutants/ beside a .meta
+file with every mutant's exit code: 1 killed (a test failed), 0 survived, 33 no test reaches it,
+36 timed out, None not run yet. This prints the score and the survivors by kind, each as the line
+it changes, so that every survivor is either killed by a new test or named here with its reason:
+
+    wording   only the text of a message changed (XX added, case changed): the tests check what
+              a message says by its key phrases and placeholders, not word by word
+    other     anything else: a gap in the tests, or a mutant that cannot change a result (the
+              README's "Mutation testing" section names these)
+
+--all lists the wording survivors too (by default, a count per module).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import io
+import json
+import tokenize
+from collections import Counter, defaultdict
+from pathlib import Path
+
+MUTANTS = Path(__file__).resolve().parents[1] / "mutants" / "src"
+KILLED, SURVIVED, NO_TESTS, TIMEOUT = 1, 0, 33, 36
+
+
+def mutant_functions(source: str) -> dict[str, list[str]]:
+    """The lines of each function mutmut wrote (`NAME__mutmut_orig`, `NAME__mutmut_3`, ...)."""
+    lines = source.splitlines()
+    return {
+        node.name: lines[node.lineno - 1 : node.end_lineno]
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name
+    }
+
+
+def changed_lines(original: list[str], mutant: list[str]) -> tuple[list[str], list[str]]:
+    """(lines removed, lines added), the def line left out (its name differs)."""
+    removed, added = [], []
+    for line in difflib.unified_diff(original[1:], mutant[1:], lineterm="", n=0):
+        if line.startswith(("---", "+++", "@@")):
+            continue
+        (removed if line.startswith("-") else added).append(line[1:].strip())
+    return removed, added
+
+
+def code_tokens(lines: list[str]) -> list[str]:
+    """The tokens of `lines` with every string literal's text replaced by a marker."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline)
+        return [
+            "<str>" if token.type == tokenize.STRING else token.string
+            for token in tokens
+            if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
+        ]
+    except (tokenize.TokenError, SyntaxError):  # a line cut from a longer statement
+        return ["<unparsed>", *lines]
+
+
+def kind_of(removed: list[str], added: list[str]) -> str:
+    if removed and code_tokens(removed) == code_tokens(added):
+        return "wording"
+    return "other"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--all", action="store_true", help="list the wording survivors too")
+    args = parser.parse_args()
+    if not MUTANTS.is_dir():
+        raise SystemExit(f"no {MUTANTS}: run `mutmut run` first (see the README)")
+    counts: Counter = Counter()
+    per_module: dict[str, Counter] = defaultdict(Counter)
+    survivors: dict[str, list[str]] = defaultdict(list)
+    for meta in sorted(MUTANTS.rglob("*.py.meta")):
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        module = ".".join(meta.relative_to(MUTANTS).with_suffix("").with_suffix("").parts)
+        functions = None
+        for key, code in codes.items():
+            counts[code] += 1
+            per_module[module][code] += 1
+            if code != SURVIVED:
+                continue
+            functions = functions or mutant_functions(meta.with_suffix("").read_text("utf-8"))
+            name = key.rsplit(".", 1)[1]
+            original = functions.get(name.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", [])
+            removed, added = changed_lines(original, functions.get(name, []))
+            kind = kind_of(removed, added)
+            shown = key.replace("\u01c1", ".").replace(".x.", ".").replace(".x_", ".")
+            change = f"    - {' / '.join(removed)}\n    + {' / '.join(added)}"
+            survivors[kind].append(f"{shown}\n{change}")
+            per_module[module][kind] += 1
+    judged = counts[KILLED] + counts[SURVIVED] + counts[TIMEOUT]
+    print(
+        f"{sum(counts.values())} mutants: {counts[KILLED]} killed, {counts[TIMEOUT]} timed out, "
+        f"{counts[SURVIVED]} survived, {counts[NO_TESTS]} reached by no test, "
+        f"{counts[None]} not run"
+    )
+    if judged:
+        score = (counts[KILLED] + counts[TIMEOUT]) / judged
+        print(f"score (killed or timed out, of those a test reaches): {score:.1%}")
+    print()
+    print(f"{'module':40s} {'killed':>7s} {'survived':>9s} {'wording':>8s} {'other':>6s}")
+    for module, c in sorted(per_module.items()):
+        print(f"{module:40s} {c[KILLED]:7d} {c[SURVIVED]:9d} {c['wording']:8d} {c['other']:6d}")
+    for kind in ("other", "wording") if args.all else ("other",):
+        print(f"\n-- {kind}: {len(survivors[kind])}")
+        print("\n".join(survivors[kind]))
+
+
+if __name__ == "__main__":
+    main()
