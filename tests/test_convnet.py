@@ -281,3 +281,23 @@ def test_save_params_and_load_params_as_the_book_calls_them(tmp_path):
         np.testing.assert_array_equal(other.params[name], net.params[name])
     with pytest.raises(ModelFileError, match="not the architecture of DeepConvNet"):
         DeepConvNet().load_params(path)
+
+
+def test_multiply_adds_counted_by_hand():
+    # SimpleConvNet: 30 filters of 5x5 over 24x24 positions (432,000), 4,320 -> 100 (432,000),
+    # 100 -> 10 (1,000): 865,000 a sample
+    assert SimpleConvNet().multiply_adds(1) == 865_000
+    assert SimpleConvNet().multiply_adds(3) == 3 * 865_000
+    # DeepConvNet: six 3x3 convolutions (28x28: 1->16, 16->16; 14x14: 16->32, then pad 2 to
+    # 16x16: 32->32; 8x8: 32->64, 64->64), then 1,024 -> 50 -> 10
+    by_hand = (
+        28 * 28 * 16 * 9 * 1
+        + 28 * 28 * 16 * 9 * 16
+        + 14 * 14 * 32 * 9 * 16
+        + 16 * 16 * 32 * 9 * 32
+        + 8 * 8 * 64 * 9 * 32
+        + 8 * 8 * 64 * 9 * 64
+        + 1024 * 50
+        + 50 * 10
+    )
+    assert DeepConvNet().multiply_adds(1) == by_hand == 8_772_340

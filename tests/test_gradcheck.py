@@ -946,3 +946,29 @@ def test_a_scalar_parameter_is_checked_and_the_table_says_so(slope, verdict):
         )
     else:
         assert conclusion == "verdict: backpropagation is correct."
+
+
+class TransposedAffine:
+    """The book's Affine, but backward keeps dW transposed and returns dx transposed too."""
+
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        self.W, self.b = rng.standard_normal((4, 3)), np.zeros(3)
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = (self.x.T @ dout).T
+        self.db = dout.sum(axis=0)
+        return (dout @ self.W.T).T
+
+
+def test_a_layer_gradient_of_the_wrong_shape_is_named_with_both_shapes():
+    result = check_layer(TransposedAffine(), np.random.default_rng(1).standard_normal((2, 4)))
+    assert result.wrong == ["x", "W"] and result["b"].verdict == "correct"
+    assert result["x"].problem_text() == "gradient has shape (4, 2)"
+    assert result["W"].problem_text() == "gradient has shape (3, 4)"
+    assert result["W"].shape == (4, 3) and result["x"].shape == (2, 4)
+    assert result.samples == 2 and result.sampled

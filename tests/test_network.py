@@ -206,3 +206,33 @@ def test_score_gradients_equal_finite_differences(net_kind):
     assert not np.allclose(grads[0], grads[1])
     with pytest.raises(DataError, match="one sample"):
         net.score_gradients(np.zeros((2, 784)))
+
+
+def test_multiply_adds_counted_by_hand():
+    # 784-100-10, 100 samples: 100 x (784*100 + 100*10) = 7,940,000
+    assert TwoLayerNet(784, 100, 10).multiply_adds(100) == 7_940_000
+    # 784-256-128-10, 2 samples: 2 x (200,704 + 32,768 + 1,280)
+    assert MLP(784, [256, 128], 10).multiply_adds(2) == 469_504
+
+
+def test_a_batch_too_large_for_the_memory_is_refused_at_the_boundary(monkeypatch):
+    from digitlab.nn import network
+
+    # 1,000 rows through 784-100-10 in float32: 1,000 x 894 x 4 bytes x 4 copies
+    needed = 1_000 * 894 * 4 * 4
+    monkeypatch.setattr(network, "physical_memory", lambda: needed)
+    network.check_batch_memory([784, 100, 10], 1_000, np.float32)  # exactly fits
+    monkeypatch.setattr(network, "physical_memory", lambda: needed - 1)
+    with pytest.raises(ConfigError, match=r"a batch of 1,000 samples through layers 784-100-10"):
+        network.check_batch_memory([784, 100, 10], 1_000, np.float32)
+
+
+def test_activations_are_eval_mode_so_no_row_depends_on_the_others():
+    # BatchNorm in training mode would normalize by the batch's statistics: each sample's
+    # activations would change with the samples beside it
+    net = MLP(784, [12], 10, use_batchnorm=True, dropout=0.5, seed=0)
+    x = np.random.default_rng(0).random((6, 784))
+    together = net.activations(x)["Relu1"]
+    alone = np.concatenate([net.activations(x[i : i + 1])["Relu1"] for i in range(6)])
+    assert together.shape == (6, 12)
+    np.testing.assert_allclose(together, alone, rtol=1e-6)
