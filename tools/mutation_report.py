@@ -20,6 +20,7 @@ import ast
 import difflib
 import io
 import json
+import re
 import tokenize
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -39,9 +40,13 @@ def mutant_functions(source: str) -> dict[str, list[str]]:
 
 
 def changed_lines(original: list[str], mutant: list[str]) -> tuple[list[str], list[str]]:
-    """(lines removed, lines added), the def line left out (its name differs)."""
+    """(lines removed, lines added), the function's names left out of the def lines."""
+    if not original or not mutant:
+        return [], []
+    original = [original[0].replace("__mutmut_orig", ""), *original[1:]]
+    mutant = [re.sub(r"__mutmut_\d+", "", mutant[0]), *mutant[1:]]
     removed, added = [], []
-    for line in difflib.unified_diff(original[1:], mutant[1:], lineterm="", n=0):
+    for line in difflib.unified_diff(original, mutant, lineterm="", n=0):
         if line.startswith(("---", "+++", "@@")):
             continue
         (removed if line.startswith("-") else added).append(line[1:].strip())
