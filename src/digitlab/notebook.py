@@ -13,9 +13,9 @@ from __future__ import annotations
 import base64
 import html
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from digitlab.datasets.dataset import Dataset
 from digitlab.display import register_html
@@ -26,6 +26,9 @@ from digitlab.imaging.prediction import Prediction, prediction_text
 from digitlab.nn.base import Network
 from digitlab.nn.summary import summary_rows
 from digitlab.train.history import History
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SEVERITY_COLOURS = {"error": "#c62828", "warning": "#ef6c00", "info": "#1565c0"}
 
@@ -102,6 +105,8 @@ def network_html(network) -> str:
 
 def dataset_html(dataset, count: int = 40) -> str:
     """A Dataset: its description and its first `count` training images with their labels."""
+    from matplotlib.figure import Figure  # imported where drawn: see train/curves.py
+
     count = min(count, len(dataset.t_train))
     columns = 10
     fig = Figure(figsize=(columns * 0.9, -(-count // columns) * 1.05), layout="constrained")
@@ -115,6 +120,8 @@ def dataset_html(dataset, count: int = 40) -> str:
 
 def prediction_html(prediction) -> str:
     """A Prediction: the 28x28 image the network saw beside a bar per class."""
+    from matplotlib.figure import Figure  # imported where drawn: see train/curves.py
+
     fig = Figure(figsize=(6, 2.4), layout="constrained")
     image_axes, bar_axes = fig.subplots(1, 2, width_ratios=(1, 2))
     image_axes.imshow(prediction.input, cmap="gray_r", vmin=0, vmax=1)

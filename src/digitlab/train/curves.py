@@ -1,11 +1,18 @@
 """The curves of a History: the loss per step beside the accuracy per epoch (`History.plot`),
-drawn with matplotlib's object API (no pyplot state, safe in threads and servers)."""
+drawn with matplotlib's object API (no pyplot state, safe in threads and servers).
+
+matplotlib is imported where a figure is drawn: it takes most of a second to import, which
+every `import digitlab` (and every command line) would otherwise pay.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -19,6 +26,8 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
 
 def history_figure(history) -> Figure:
     """The loss per step beside the accuracy per epoch, as one figure (`History.plot`)."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(11, 3.8), layout="constrained")
     loss_axes, accuracy_axes = fig.subplots(1, 2)
     draw_loss(loss_axes, history)
@@ -38,6 +47,8 @@ def draw_loss(ax, history) -> None:
 
 
 def draw_accuracy(ax, history) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     epochs = np.arange(1, history.epochs + 1)
     ax.plot(epochs, history.train_acc, marker="o", label="train")
     if history.test_acc:
