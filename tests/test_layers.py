@@ -251,3 +251,17 @@ def test_reprs():
     assert repr(Dropout(0.25, np.random.default_rng())) == "Dropout(p=0.25)"
     assert repr(LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
     assert repr(Tanh()) == "Tanh()"
+
+
+def test_batchnorm_after_a_convolution_normalizes_each_channel_over_samples_and_positions():
+    # (N, C, H, W): one mean and variance per channel, over N x H x W values, in training
+    layer, params = batchnorm(3)
+    x = np.random.default_rng(1).normal(4.0, 2.0, size=(5, 3, 4, 4))
+    out = layer.forward(x, train=True)
+    assert out.shape == x.shape
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), params["beta1"], atol=1e-12)
+    np.testing.assert_allclose(out.std(axis=(0, 2, 3)), params["gamma1"], rtol=1e-5)
+    # and a backward pass without the input's gradient (a first layer) returns nothing
+    assert layer.backward(np.ones_like(x), input_grad=False) is None
+    assert layer.grads["beta1"].shape == (3,)
+    np.testing.assert_allclose(layer.grads["beta1"], np.full(3, 5 * 4 * 4))
