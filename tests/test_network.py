@@ -236,3 +236,12 @@ def test_activations_are_eval_mode_so_no_row_depends_on_the_others():
     alone = np.concatenate([net.activations(x[i : i + 1])["Relu1"] for i in range(6)])
     assert together.shape == (6, 12)
     np.testing.assert_allclose(together, alone, rtol=1e-6)
+
+
+def test_astype_gives_a_copy_in_the_dtype_asked_for():
+    net = MLP(784, [8], 10, seed=0)  # float64
+    single = net.astype(np.float32)
+    assert single.dtype == np.float32 and single is not net
+    assert all(p.dtype == np.float32 for p in single.params.values())
+    np.testing.assert_allclose(single.params["W1"], net.params["W1"], rtol=1e-7)
+    assert net.dtype == np.float64  # the original is left as it was
