@@ -906,6 +906,8 @@ def test_a_check_worked_by_hand():
     assert tensor.worst_numerical == pytest.approx(3.0, abs=1e-8)
     assert tensor.kinks == 0
     # right: every difference within rounding, judged as none (the worst is still named)
+    with pytest.raises(KeyError, match="W1"):  # the name asked for, not a bare KeyError
+        check(HalfSquares(0.5), x, t)["W1"]
     right = check(HalfSquares(0.0), x, t)["w"]
     assert right.verdict == "correct" and right.max_relative_error < 1e-7
     assert right.max_absolute_error < 1e-8 and right.worst_index is not None
