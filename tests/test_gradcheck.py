@@ -989,3 +989,12 @@ def test_the_heading_says_how_much_was_compared():
         "TwoLayerNet(784→5→10, relu, float64) 的梯度检验：反向传播对比中心差分"
         "（h=1e-06，全部坐标，3 个样本，float64）"
     )
+
+
+def test_finite_differences_of_any_network_are_the_books_loop():
+    # an object that is no digitlab network gets the book's loop over its params:
+    # the gradient of sum(w^2) / 2 is w itself, to the rounding of the difference quotient
+    learner = HalfSquares(0.0)
+    numerical = finite_differences(learner, np.zeros((1, 1)), np.zeros(1, dtype=int))
+    np.testing.assert_allclose(numerical["w"], [1.0, 2.0, 3.0], atol=1e-7)
+    assert learner.params["w"].tolist() == [1.0, 2.0, 3.0]  # put back

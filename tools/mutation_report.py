@@ -7,6 +7,13 @@ it changes, so that every survivor is either killed by a new test or named here 
 
     wording   only the text of a message changed (XX added, case changed): the tests check what
               a message says by its key phrases and placeholders, not word by word
+    strict    zip(..., strict=True) made lenient: the lengths always agree, strict only turns a
+              future mistake into an error
+    reshape   reshape(-1) made reshape(-2): NumPy reads any negative size as "the rest"
+    default   a default value in a signature changed where every caller passes the argument
+              (forward's train=, backward's input_grad=, im2col's stride=)
+    placeholder
+              an attribute's initial None made "" in __init__: forward sets it before any use
     other     anything else: a gap in the tests, or a mutant that cannot change a result (the
               README's "Mutation testing" section names these)
 
@@ -27,6 +34,7 @@ from pathlib import Path
 
 MUTANTS = Path(__file__).resolve().parents[1] / "mutants" / "src"
 KILLED, SURVIVED, NO_TESTS, TIMEOUT = 1, 0, 33, 36
+KINDS = ("wording", "strict", "reshape", "default", "placeholder", "other")
 
 
 def mutant_functions(source: str) -> dict[str, list[str]]:
@@ -69,6 +77,19 @@ def code_tokens(lines: list[str]) -> list[str]:
 def kind_of(removed: list[str], added: list[str]) -> str:
     if removed and code_tokens(removed) == code_tokens(added):
         return "wording"
+    before, after = " ".join(removed), " ".join(added)
+    if "strict=True" in before and re.sub(r",?\s*strict=\w+", "", before) == re.sub(
+        r",?\s*strict=\w+|,\s*\)", ")", after
+    ).replace(" )", ")"):
+        return "strict"
+    if "strict=True" in before and "strict=True" not in after and before.count("zip(") == 1:
+        return "strict"
+    if before.replace("-1", "-2") == after:
+        return "reshape"
+    if before.lstrip().startswith("def ") and after.lstrip().startswith("def "):
+        return "default"
+    if re.fullmatch(r"self\.\w+(: [^=]+)? = None", before) and after.endswith('= ""'):
+        return "placeholder"
     return "other"
 
 
@@ -109,10 +130,13 @@ def main() -> None:
         score = (counts[KILLED] + counts[TIMEOUT]) / judged
         print(f"score (killed or timed out, of those a test reaches): {score:.1%}")
     print()
-    print(f"{'module':40s} {'killed':>7s} {'survived':>9s} {'wording':>8s} {'other':>6s}")
+    print(f"{'module':40s} {'killed':>7s} {'survived':>9s}  survivors by kind")
     for module, c in sorted(per_module.items()):
-        print(f"{module:40s} {c[KILLED]:7d} {c[SURVIVED]:9d} {c['wording']:8d} {c['other']:6d}")
-    for kind in ("other", "wording") if args.all else ("other",):
+        kinds_seen = ", ".join(f"{kind} {c[kind]}" for kind in KINDS if c[kind])
+        print(f"{module:40s} {c[KILLED]:7d} {c[SURVIVED]:9d}  {kinds_seen}")
+    totals = {kind: len(survivors[kind]) for kind in KINDS if survivors[kind]}
+    print("\nsurvivors by kind:", ", ".join(f"{kind} {n}" for kind, n in totals.items()))
+    for kind in KINDS if args.all else ("other",):
         print(f"\n-- {kind}: {len(survivors[kind])}")
         print("\n".join(survivors[kind]))
 
