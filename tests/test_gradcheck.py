@@ -967,7 +967,7 @@ class TransposedAffine:
         return (dout @ self.W.T).T
 
 
-def test_a_layer_gradient_of_the_wrong_shape_is_named_with_both_shapes():
+def test_a_layer_gradient_of_the_wrong_shape_is_named_with_its_shape():
     result = check_layer(TransposedAffine(), np.random.default_rng(1).standard_normal((2, 4)))
     assert result.wrong == ["x", "W"] and result["b"].verdict == "correct"
     assert result["x"].problem_text() == "gradient has shape (4, 2)"

@@ -78,11 +78,8 @@ def kind_of(removed: list[str], added: list[str]) -> str:
     if removed and code_tokens(removed) == code_tokens(added):
         return "wording"
     before, after = " ".join(removed), " ".join(added)
-    if "strict=True" in before and re.sub(r",?\s*strict=\w+", "", before) == re.sub(
-        r",?\s*strict=\w+|,\s*\)", ")", after
-    ).replace(" )", ")"):
-        return "strict"
-    if "strict=True" in before and "strict=True" not in after and before.count("zip(") == 1:
+    unstrict = re.compile(r"strict=\w+|\s")  # the argument, and the spaces around it
+    if "strict=True" in before and unstrict.sub("", before) == unstrict.sub("", after):
         return "strict"
     if before.replace("-1", "-2") == after:
         return "reshape"

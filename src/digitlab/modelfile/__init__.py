@@ -36,8 +36,8 @@ def load(path: str | Path):
     newer-format file.
     """
     path = Path(path)
-    remove_stale(path)  # what a save killed midway left beside it
     if path.suffix == ".safetensors" and path.is_file():
+        remove_stale(path)  # what an export killed midway left beside it (load_npz does its own)
         return read_safetensors(path)
     return load_npz(path)
 

@@ -58,7 +58,6 @@ footer { color: var(--muted); font-size: .85rem; padding-bottom: 32px; }
 
 def render(run_name: str, summary: list[tuple[str, str]], sections: list, notes: list[str]) -> str:
     """The whole page as a string. sections: report.build.Section objects, in order."""
-
     title = _("Training report: {run}").format(run=run_name)
     parts = [
         "<!DOCTYPE html>",

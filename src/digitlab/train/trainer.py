@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -57,8 +58,9 @@ class Trainer:
             digitlab.train.threads), a number, or None (leave the library as it is).
     """
 
-    #: makes the watcher that `watch=True` adds (a callback object); None: no watcher
-    make_watcher: Callable[[], object] | None = None
+    #: makes the watcher that `watch=True` adds (a callback object), installed where the
+    #: layers meet (digitlab/__init__.py)
+    make_watcher: ClassVar[Callable[[], object]]
 
     def __init__(
         self,
@@ -149,7 +151,7 @@ class Trainer:
         if self.schedule is not None and self.base_lr is None:
             self.base_lr = self.optimizer.lr
         self._stop_reason = None
-        if self.watch and self.watcher is None and Trainer.make_watcher is not None:
+        if self.watch and self.watcher is None:
             self.watcher = Trainer.make_watcher()
             self.callbacks.append(self.watcher)
         x_seen, t_seen = self._accuracy_subset(x_train, t_train)
