@@ -51,6 +51,22 @@ def mnist_10k_inputs():
 
 
 @pytest.fixture(scope="session")
+def mnist_2k_folder(tmp_path_factory) -> str:
+    """A folder of IDX files holding the first 2,000 training and 1,000 test images of
+    mnist-10k: for the tests of whole runs (a conv net's report, a run's files), which prove
+    what a run writes, not how well 10,000 images train. A str, as `--data` takes it."""
+    from digitlab.datasets import load_dataset
+    from idx_files import write_idx_folder
+
+    data = load_dataset("mnist-10k")
+    folder = tmp_path_factory.mktemp("data") / "mnist-2k"
+    write_idx_folder(
+        folder, data.x_train[:2000], data.t_train[:2000], data.x_test[:1000], data.t_test[:1000]
+    )
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
 def web_network(mnist_10k_inputs):
     """A 784-64-10 network trained for 3 epochs on mnist-10k (about 95% on the test set)."""
     from digitlab import SGD, Trainer, TwoLayerNet

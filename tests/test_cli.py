@@ -52,8 +52,9 @@ def test_train_writes_every_promised_file(tmp_path, capsys):
         assert npz["W1"].shape == (784, 32)
 
 
-def test_same_seed_same_model(tmp_path):
+def test_same_seed_same_model(tmp_path, mnist_2k_folder):
     args = ["train", "--epochs", "1", "--hidden", "16", "--no-progress", "--seed", "3"]
+    args += ["--data", mnist_2k_folder]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     assert main([*args, "--out", str(tmp_path / "b")]) == 0
     a, b = modelfile.load(tmp_path / "a/model.npz"), modelfile.load(tmp_path / "b/model.npz")
@@ -116,19 +117,19 @@ def test_gradcheck_checks_the_books_conv_net(capsys):
     assert "W1      30x1x5x5" in out
 
 
-def test_train_no_report_writes_no_page(tmp_path):
+def test_train_no_report_writes_no_page(tmp_path, mnist_2k_folder):
     out = tmp_path / "run"
     args = ["train", "--epochs", "1", "--hidden", "16", "--no-progress", "--no-report"]
-    assert main([*args, "--out", str(out)]) == 0
+    assert main([*args, "--data", mnist_2k_folder, "--out", str(out)]) == 0
     assert not (out / "report.html").exists() and not (out / "report").exists()
     assert (out / "stats.npz").is_file()
 
 
-def test_train_checkpoint_and_resume_continue_the_run_exactly(tmp_path, capsys):
+def test_train_checkpoint_and_resume_continue_the_run_exactly(tmp_path, capsys, mnist_2k_folder):
     """Two epochs with --checkpoint, then --resume to four, give the model of four epochs in
     one go: weights, history and recorded statistics."""
     args = ["train", "--hidden", "16", "--batch-size", "250", "--no-progress", "--no-report"]
-    args += ["--seed", "2"]
+    args += ["--seed", "2", "--data", mnist_2k_folder]
     assert main([*args, "--epochs", "4", "--out", str(tmp_path / "straight")]) == 0
     part = tmp_path / "part"
     assert main([*args, "--epochs", "2", "--checkpoint", "--out", str(part)]) == 0
@@ -154,10 +155,10 @@ def test_train_checkpoint_and_resume_continue_the_run_exactly(tmp_path, capsys):
         assert np.array_equal(a["gradient_counts"], b["gradient_counts"])
 
 
-def test_resume_refuses_what_cannot_be_continued(tmp_path, capsys):
+def test_resume_refuses_what_cannot_be_continued(tmp_path, capsys, mnist_2k_folder):
     run = tmp_path / "run"
     args = ["train", "--hidden", "16", "--epochs", "1", "--batch-size", "500", "--no-progress"]
-    args.append("--no-report")
+    args += ["--no-report", "--data", mnist_2k_folder]
     assert main([*args, "--checkpoint", "--out", str(run)]) == 0
     checkpoint = str(run / "checkpoint.npz")
     capsys.readouterr()
@@ -176,11 +177,14 @@ def test_resume_refuses_what_cannot_be_continued(tmp_path, capsys):
         assert err.count("\n") == 1 and phrase in err, err
 
 
-def test_config_file_repeats_a_run_bit_for_bit_and_options_override_it(tmp_path, capsys):
+def test_config_file_repeats_a_run_bit_for_bit_and_options_override_it(
+    tmp_path, capsys, mnist_2k_folder
+):
     first = tmp_path / "first"
     args = ["train", "--hidden", "24,12", "--optimizer", "adam", "--dropout", "0.1"]
     args += ["--augment", "--rotation", "5", "--schedule", "cosine", "--warmup", "0.5"]
     args += ["--validation", "0.2", "--epochs", "2", "--batch-size", "250", "--seed", "5"]
+    args += ["--data", mnist_2k_folder]
     assert main([*args, "--no-progress", "--no-report", "--out", str(first)]) == 0
     config = first / "config.json"
     again = tmp_path / "again"

@@ -23,6 +23,7 @@ from digitlab.datasets import (
     read_user_data,
 )
 from digitlab.errors import DataError, DownloadError
+from idx_files import idx_bytes
 
 IDX_FILES = (
     "train-images-idx3-ubyte.gz",
@@ -299,12 +300,6 @@ def digits_8x8() -> tuple[np.ndarray, np.ndarray]:
     data = load_dataset("mnist-10k")
     blocks = data.x_train[:300, 2:26, 2:26].reshape(300, 8, 3, 8, 3).mean(axis=(2, 4))
     return np.round(blocks / 255 * 16).astype(np.uint8), data.t_train[:300]
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    """An IDX file of a uint8 array, written from the format's definition (not digitlab's)."""
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
-    return header + array.tobytes()
 
 
 def test_an_npz_of_8x8_digits_keeps_its_values(digits_8x8, tmp_path: Path) -> None:

@@ -24,11 +24,7 @@ from digitlab.datasets import read_idx
 from digitlab.datasets.idx import MAX_IDX_BYTES
 from digitlab.errors import DataError
 from hostile import SETTINGS
-
-
-def idx_bytes(values: np.ndarray, type_code: int = 0x08) -> bytes:
-    header = bytes([0, 0, type_code, values.ndim]) + struct.pack(f">{values.ndim}I", *values.shape)
-    return header + values.tobytes()
+from idx_files import idx_bytes
 
 
 def small_images(count: int = 3) -> np.ndarray:

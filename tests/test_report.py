@@ -75,8 +75,8 @@ def test_the_report_of_a_real_run_opens_offline_and_every_figure_decodes(run):
             assert image.width <= 1200  # fits the 1100 px column at a laptop's width, or near
 
 
-def test_a_conv_run_shows_its_filters_and_what_they_find_in_a_digit(tmp_path):
-    config = TrainConfig(net="simple-conv", hidden=20, epochs=1, seed=0)
+def test_a_conv_run_shows_its_filters_and_what_they_find_in_a_digit(tmp_path, mnist_2k_folder):
+    config = TrainConfig(data=mnist_2k_folder, net="simple-conv", hidden=20, epochs=1, seed=0)
     conv_run = train_run(config, tmp_path / "conv", progress=False, log=None)
     text, refs = read_page(conv_run.out_dir / "report.html")
     assert {"report/filters.png", "report/feature_maps.png"} <= set(refs.urls)

@@ -111,21 +111,29 @@ def plot_mistakes(
     columns: int = 10,
 ) -> Path:
     """A gallery of misread test images (K, 28, 28), dark ink on white as on paper, each
-    titled 'true → predicted' and the network's confidence in its wrong answer."""
-    count = len(images)
-    rows = max(1, -(-count // columns))
-    height = rows * 1.25
-    # fixed margins, not constrained layout: laying out 100 titled tiles took seconds
-    fig = Figure(figsize=(columns * 1.05, height))
-    fig.subplots_adjust(
-        left=0.005, right=0.995, bottom=0.01, top=1 - 0.3 / height, wspace=0.1, hspace=0.35
-    )
-    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
-    for ax in axes:
-        ax.set_axis_off()
-    for ax, image, t, p, c in zip(axes, images, true, predicted, confidence, strict=False):
-        ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
-        ax.set_title(f"{classes[t]}→{classes[p]} {c:.0%}", fontsize=9, color="tab:red")
+    captioned 'true → predicted' and the network's confidence in its wrong answer."""
+    caption = 8  # blank pixels above each image for its caption
+    mosaic, rows, columns = _mosaic(images.astype(float), columns=columns, above=caption)
+    cell_height, cell_width = images.shape[1] + 1 + caption, images.shape[2] + 1
+    width = columns * 1.05
+    # one image with the captions drawn on it, not an axes per digit: laying out a hundred
+    # titled axes took seconds
+    fig = Figure(figsize=(width, width * mosaic.shape[0] / mosaic.shape[1]))
+    ax = fig.add_axes((0, 0, 1, 1))
+    cmap = colormaps["gray_r"].with_extremes(bad="white")
+    ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=255, interpolation="nearest")
+    ax.set_axis_off()
+    for k, (t, p, c) in enumerate(zip(true, predicted, confidence, strict=True)):
+        row, column = divmod(k, columns)
+        ax.text(
+            column * cell_width + (cell_width - 2) / 2,
+            row * cell_height + caption - 1,
+            f"{classes[t]}→{classes[p]} {c:.0%}",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            color="tab:red",
+        )
     fig.savefig(path, dpi=DPI)
     return Path(path)
 
@@ -168,15 +176,20 @@ def _plot_signed_tiles(
     return Path(path)
 
 
-def _mosaic(tiles: np.ndarray, gap: float = np.nan) -> tuple[np.ndarray, int, int]:
-    """Tiles (K, H, W) laid out in a near-square grid one cell apart: (mosaic, rows, columns)."""
+def _mosaic(
+    tiles: np.ndarray, gap: float = np.nan, columns: int | None = None, above: int = 0
+) -> tuple[np.ndarray, int, int]:
+    """Tiles (K, H, W) laid out in a grid one cell apart, `above` more blank rows over each
+    (room for a caption), `columns` wide (None: a near-square grid): (mosaic, rows, columns)."""
     count, h, w = tiles.shape
-    columns = int(np.ceil(np.sqrt(count)))
-    rows = -(-count // columns)
-    mosaic = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1), gap)
+    columns = columns or int(np.ceil(np.sqrt(count)))
+    rows = max(1, -(-count // columns))
+    cell_h = h + 1 + above
+    mosaic = np.full((rows * cell_h - 1, columns * (w + 1) - 1), gap)
     for k in range(count):
         r, c = divmod(k, columns)
-        mosaic[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = tiles[k]
+        top = r * cell_h + above
+        mosaic[top : top + h, c * (w + 1) : c * (w + 1) + w] = tiles[k]
     return mosaic, rows, columns
 
 
