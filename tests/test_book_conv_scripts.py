@@ -25,14 +25,15 @@ def test_the_books_conv_training_loop_on_images_from_load_mnist():
     optimizer = Adam(lr=0.001)  # the book's train_convnet.py: Adam, lr 0.001, batch 100
     rng = np.random.default_rng(0)
     losses = []
-    for _ in range(300):
+    for _ in range(200):
         batch_mask = rng.choice(x_train.shape[0], 100)
         x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
         grads = network.gradient(x_batch, t_batch)
         optimizer.update(network.params, grads)
         losses.append(network.loss(x_batch, t_batch))
-    # measured: the loss falls from 2.27 to 0.28, and 88% of the first 1,000 test digits are
-    # read after these 300 steps (half an epoch of the 10,000 shipped images)
+    # measured (unseeded, as the book's): the loss falls from 2.26 to 0.32-0.34, and 88% of the
+    # first 1,000 test digits are read after these 200 steps (20,000 draws from the 10,000
+    # shipped images)
     assert np.mean(losses[-20:]) < 0.5 < 2.0 < np.mean(losses[:20])
     assert network.accuracy(x_test[:1000], t_test[:1000], batch_size=100) > 0.85
 
