@@ -113,7 +113,7 @@ def plot_mistakes(
     """A gallery of misread test images (K, 28, 28), dark ink on white as on paper, each
     captioned 'true → predicted' and the network's confidence in its wrong answer."""
     caption = 8  # blank pixels above each image for its caption
-    mosaic, rows, columns = _mosaic(images.astype(float), columns=columns, above=caption)
+    mosaic, _rows, columns = _mosaic(images.astype(float), columns=columns, above=caption)
     cell_height, cell_width = images.shape[1] + 1 + caption, images.shape[2] + 1
     width = columns * 1.05
     # one image with the captions drawn on it, not an axes per digit: laying out a hundred

@@ -447,6 +447,10 @@ class Recovered:
         #: loss whose gradient at a sigmoid output is y - t)
         self.loss_kind = loss_kind or model.loss_kind
         source = values if values is not None else model.arrays
+        #: the last input and its float64 rows: the checks pass the same x (never changed in
+        #: place) to every loss, and converting 2,000 rows of pixels anew each time was most
+        #: of a gradient check's time
+        self._rows: tuple[np.ndarray, np.ndarray] | None = None
         self.params = {
             book: model.to_rows(learner, source[learner])
             for book, learner in model.canonical().items()
@@ -460,7 +464,7 @@ class Recovered:
 
     def forward(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Pre-activations and activations of every layer (the input first among activations)."""
-        h = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        h = self._as_rows(x)
         pre, act = [], [h]
         with np.errstate(all="ignore"):
             for i, layer in enumerate(self.model.layers, 1):
@@ -472,6 +476,12 @@ class Recovered:
                 pre.append(z)
                 act.append(h)
         return pre, act
+
+    def _as_rows(self, x: np.ndarray) -> np.ndarray:
+        """x as (N, D) float64, converted once per input array."""
+        if self._rows is None or self._rows[0] is not x:
+            self._rows = (x, np.asarray(x, dtype=np.float64).reshape(len(x), -1))
+        return self._rows[1]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)[1][-1]
