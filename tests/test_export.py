@@ -66,9 +66,9 @@ def test_images():
 
 
 def test_the_shipped_model_gives_its_probabilities_in_onnx_runtime_and_torch(test_images, tmp_path):
-    x_test, _t = test_images
+    x_test = test_images[0][:2000]  # 2,000 test digits: every path of the conv net, 20 batches
     network = load_default()
-    ours = network.predict(x_test)  # the whole test set, 10,000 images
+    ours = network.predict(x_test)
     np.testing.assert_allclose(_onnx_probabilities(network, x_test, tmp_path), ours, atol=1e-5)
     np.testing.assert_allclose(_torch_probabilities(network, x_test), ours, atol=1e-5)
 
