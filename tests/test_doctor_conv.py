@@ -7,6 +7,8 @@ import pytest
 from conv_gallery import CODES, LearnerConvNet
 from digitlab import ConvNet, SimpleConvNet
 from digitlab.doctor import examine
+from digitlab.doctor.conv import SAMPLES
+from digitlab.nn import Convolution
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +84,28 @@ def test_a_pooling_backward_that_routes_to_the_wrong_cell_is_named(images):
     assert report.findings[0].code == "pooling-wrong"  # before the gradient-mismatch it causes
     mismatch = [f for f in report.findings if f.code == "gradient-mismatch"]
     assert all(f.cause == "pooling-wrong — Pool1" for f in mismatch)
+
+
+def test_a_convolution_that_forgets_its_bias_is_wrong_by_as_much_as_the_bias(images):
+    network = LearnerConvNet()
+    conv = network.layers["Conv1"]
+    with_bias = conv.forward
+    conv.forward = lambda x: with_bias(x) - conv.b.reshape(1, -1, 1, 1)
+    report = examine(network, *images, learning_rate=0.1)
+    found = [f for f in report.findings if f.code == "conv-wrong"]
+    assert [(f.variant, f.subject) for f in found] == [("", "Conv1")]  # no named pattern
+    right = Convolution(conv.W, conv.b, 1, 0).forward(images[0][:SAMPLES])  # those it looks at
+    error = np.abs(conv.b).max() / np.abs(right).max()
+    assert found[0].evidence["relative_error"] == pytest.approx(error, rel=1e-9)
+
+
+def test_a_pooling_backward_that_hands_back_the_pooled_shape_is_named(images):
+    network = LearnerConvNet()
+    network.layers["Pool1"].backward = lambda dout: dout  # forgets to spread it over the window
+    report = examine(network, *images, learning_rate=0.1)
+    found = [f for f in report.findings if f.code == "pooling-wrong"]
+    assert [(f.variant, f.subject) for f in found] == [("backward-shape", "Pool1")]
+    assert found[0].evidence["got"].endswith(", 4, 12, 12)")  # 4 filters, 24x24 pooled 2x2
 
 
 def test_an_output_size_without_both_paddings_is_named_with_the_formula(images):

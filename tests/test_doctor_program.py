@@ -93,6 +93,7 @@ def test_story_001_summed_update_without_rate_and_never_a_flipped_sign(reports):
     assert first.evidence["samples"] == 10_000
     assert 10_000 / 3 <= first.evidence["factor"] <= 30_000
     assert first.file == "train.py" and first.line is not None
+    assert first.subject == "weights1, weights2"  # every array the step updates, as written
     exploding = report.by_code("exploding-gradient")
     assert exploding and exploding[0].evidence["update_ratio"] > 100
     assert exploding[0].cause.startswith("loss-not-averaged")
@@ -111,7 +112,18 @@ def test_story_003_first_finding_is_one_of_its_bugs(reports):
     case = BY_NAME["story003"]
     report = reports("story003")
     assert report.findings[0].code in case.first | set(case.bugs)
-    assert "update-sign-flipped" in report.codes
+    updated = "params['W2'], params['W1'], params['b2'], params['b1']"  # in the program's order
+    flipped = report.by_code("update-sign-flipped")
+    assert [(f.subject, f.evidence["step"]) for f in flipped] == [(updated, 1)]
+    # the climb overflows its softmax: the weights are no longer numbers after the next step,
+    # every one of them named, and where the first overflow happened
+    (broken,) = report.by_code("non-finite")
+    assert (broken.variant, broken.evidence["step"], broken.evidence["arrays"]) == (
+        "program",
+        2,
+        updated,
+    )
+    assert broken.evidence["where"].startswith("overflow at train.py:57")
 
 
 def test_story_004_first_finding_is_one_of_its_bugs(reports):

@@ -61,21 +61,42 @@ def changed_lines(original: list[str], mutant: list[str]) -> tuple[list[str], li
     return removed, added
 
 
-def code_tokens(lines: list[str]) -> list[str]:
-    """The tokens of `lines` with every string literal's text replaced by a marker."""
+def tokens_of(lines: list[str]) -> list[tuple[int, str]]:
+    """The (type, text) tokens of `lines`, line breaks and comments left out."""
     try:
         tokens = tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline)
         return [
-            "<str>" if token.type == tokenize.STRING else token.string
+            (token.type, token.string)
             for token in tokens
             if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
         ]
     except (tokenize.TokenError, SyntaxError):  # a line cut from a longer statement
-        return ["<unparsed>", *lines]
+        return [(tokenize.ERRORTOKEN, line) for line in ["<unparsed>", *lines]]
+
+
+#: tokens beside a string that make it a value the code acts on, not words shown to a person
+COMPARED = {"==", "!=", "in", "[", "not"}
+
+
+def only_words_changed(removed: list[str], added: list[str]) -> bool:
+    """True where the lines differ only in the text of strings that are not compared, looked
+    up or used as keys (`kind == "f"` made "F" changes what the code does; a message does not)."""
+    before, after = tokens_of(removed), tokens_of(added)
+    if not removed or len(before) != len(after):
+        return False
+    for i, ((kind, text), (_, new_text)) in enumerate(zip(before, after, strict=True)):
+        if text == new_text:
+            continue
+        if kind != tokenize.STRING:
+            return False
+        neighbours = {before[j][1] for j in (i - 1, i + 1) if 0 <= j < len(before)}
+        if neighbours & COMPARED:
+            return False
+    return True
 
 
 def kind_of(removed: list[str], added: list[str]) -> str:
-    if removed and code_tokens(removed) == code_tokens(added):
+    if only_words_changed(removed, added):
         return "wording"
     before, after = " ".join(removed), " ".join(added)
     unstrict = re.compile(r"strict=\w+|\s")  # the argument, and the spaces around it
