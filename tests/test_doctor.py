@@ -330,6 +330,30 @@ def test_exploding_gradient_is_judged_relative_to_the_weights(batch):
     )
 
 
+def test_vanishing_gradients_are_estimated_for_a_network_without_gradient(batch):
+    """Dead ReLUs in a network with no gradient() (as one written with only the book's
+    numerical_gradient): the doctor estimates the gradients by central differences at sampled
+    weights, and finds them vanishing, as backpropagation's are."""
+
+    class WithoutGradient(NegativeBiasRelu):
+        gradient = None
+
+    x, _, T = batch
+    report = examine(WithoutGradient(784, 100, 10), x, T)
+    vanishing = report.by_code("vanishing-gradient")
+    assert [(f.subject, f.variant) for f in vanishing] == [("W1", "estimated"), ("W2", "estimated")]
+    assert all(f.evidence["gradient_rms"] == 0 for f in vanishing)
+
+
+def test_saturation_is_measured_by_each_activations_own_slope():
+    """At 3, a sigmoid keeps 18% of its largest slope (not flat); tanh keeps 1% (flat)."""
+    from digitlab.doctor.forward import flat_fraction
+
+    values = np.array([0.0, 3.0, 12.0])
+    assert flat_fraction("sigmoid", values) == pytest.approx(1 / 3)
+    assert flat_fraction("tanh", values) == pytest.approx(2 / 3)
+
+
 def test_numerical_gradient_only_is_a_note_not_an_error(batch):
     x, _, T = batch
     report = examine(Seed002BookNumerical(), x, T)

@@ -168,6 +168,12 @@ def test_index_labels_and_a_module_name(tmp_path, capsys, monkeypatch):
         ("", "learner", "is not MODULE:FACTORY"),
         ("", "{missing}:make", "no such file"),
         ("", "no_such_learner_module:make", "there is no no_such_learner_module.py here"),
+        (  # a package found, a module in it not: the error is importlib's, at no line of theirs
+            "",
+            "json.no_such_part:make",
+            "cannot import json.no_such_part: ModuleNotFoundError: No module named "
+            "'json.no_such_part'.",
+        ),
     ],
 )
 def test_every_failure_of_the_learners_file_is_one_line(tmp_path, capsys, source, target, phrase):

@@ -63,6 +63,24 @@ def test_a_schedule_decaying_the_rate_to_zero_is_not_a_rate_too_low(data):
     assert "learning-rate-too-low" in fit(0.5e-9, None)
 
 
+def test_an_optimizer_without_a_learning_rate_is_watched_from_the_weights(data):
+    """A learner's own optimizer needs only update(params, grads); the watcher then measures
+    the steps from the weights themselves."""
+
+    class QuarterSteps:
+        def update(self, params, grads):
+            for name, grad in grads.items():
+                params[name] -= 0.25 * grad
+
+    x, t = data
+    trainer = Trainer(
+        TwoLayerNet(784, 32, 10, "he", seed=0), QuarterSteps(), epochs=1, progress=False
+    )
+    history = trainer.fit(x, t)
+    assert history.stopped is None and history.lr == []  # no rate to record, and none needed
+    assert history.epoch_loss[-1] < 2.0 and trainer.watcher.findings == []  # chance: 2.3
+
+
 def test_the_watcher_can_be_left_out(data):
     x, t = data
     trainer = Trainer(
