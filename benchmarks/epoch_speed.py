@@ -23,6 +23,10 @@ Peers (what each one's time covers):
   learning_rate_init=0.1, momentum=0, alpha=0, max_iter=1): plain SGD like the others, timed
   as one `fit` call (its input checks included). It draws its own initial weights (Glorot)
   and its own batch order.
+* lean: the leanest NumPy epoch of this one network we could write (lean_step.py): every
+  array allocated once, every elementwise step in place, the updates straight from the
+  products, nothing checked or recorded but the loss. Not a library: a floor for NumPy,
+  between the book-style loop and the bound.
 * bound: the five matrix products of a step (x @ W1, h @ W2, h.T @ dout, dout @ W2.T,
   x.T @ dh) at their shapes, into preallocated outputs, 600 times: what no NumPy
   implementation of the step can beat with this BLAS and thread count.
@@ -55,7 +59,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-PEERS = ("digitlab", "book-style", "pytorch", "sklearn", "bound")
+PEERS = ("digitlab", "book-style", "pytorch", "sklearn", "lean", "bound")
 SIZES = (784, 100, 10)
 BATCH_SIZE = 100
 LR = 0.1
@@ -130,6 +134,27 @@ def run_book(x: np.ndarray, t: np.ndarray, seed: int) -> dict:
     train_epoch(net, x, t, order, BATCH_SIZE, LR)
     seconds = time.perf_counter() - start
     probs = softmax(net.predict(x[:CHECK_IMAGES]))
+    return {
+        "seconds": seconds,
+        "rss_before_mb": rss_before,
+        "check_loss": mean_loss(probs, t[:CHECK_IMAGES]),
+    }
+
+
+def run_lean(x: np.ndarray, t: np.ndarray, seed: int) -> dict:
+    from lean_step import train_epoch_lean
+
+    warmup = np.arange(WARMUP_STEPS * BATCH_SIZE)
+    train_epoch_lean(initial_params(seed), x, t, warmup, BATCH_SIZE, LR)
+    params, order = initial_params(seed), batch_order(len(x), seed)
+    rss_before = current_rss_mb()
+    start = time.perf_counter()
+    train_epoch_lean(params, x, t, order, BATCH_SIZE, LR)
+    seconds = time.perf_counter() - start
+    hidden = np.maximum(x[:CHECK_IMAGES] @ params["W1"] + params["b1"], 0)
+    scores = hidden @ params["W2"] + params["b2"]
+    probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
     return {
         "seconds": seconds,
         "rss_before_mb": rss_before,
@@ -251,6 +276,7 @@ def worker(peer: str, data: Path, seed: int, threads: int) -> dict:
         "book-style": lambda: run_book(x, t, seed),
         "pytorch": lambda: run_pytorch(x, t, seed, threads),
         "sklearn": lambda: run_sklearn(x, t, seed),
+        "lean": lambda: run_lean(x, t, seed),
         "bound": lambda: run_bound(x, t, seed),
     }
     result = runs[peer]()
