@@ -215,6 +215,24 @@ def test_the_update_ratio_of_any_optimizer_from_the_weights_themselves():
     assert stop.code == "exploding-gradient" and stop.evidence["update_ratio"] == pytest.approx(19)
 
 
+def test_only_weight_matrices_are_judged_by_their_updates():
+    """A BatchNorm scale (1-D, not named like a bias) and a number kept among the params are
+    not weight matrices: however far they move, the update ratio is the matrices' alone."""
+
+    class Toy:
+        def __init__(self):
+            self.params = {"W1": np.full((100, 10), 0.1), "gamma1": np.ones(10), "scale": 2.0}
+
+    network = Toy()
+    watcher = TrainingWatcher(every=2)
+    watcher.check_step(network, 2.3)
+    network.params["W1"] += 0.001  # a healthy step of 1% of the weights
+    network.params["gamma1"] += 10.0
+    network.params["scale"] = 50.0
+    assert watcher.check_step(network, 2.2) is None
+    assert watcher.findings == []
+
+
 # -- story 001: the summed gradient added with no learning rate ------------------------------
 
 
