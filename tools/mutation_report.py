@@ -5,8 +5,9 @@ file with every mutant's exit code: 1 killed (a test failed), 0 survived, 33 no 
 36 timed out, None not run yet. This prints the score and the survivors by kind, each as the line
 it changes, so that every survivor is either killed by a new test or named here with its reason:
 
-    wording   only the text of a message changed (XX added, case changed): the tests check what
-              a message says by its key phrases and placeholders, not word by word
+    wording   only the text of a message changed (XX added, case changed) in a string with
+              spaces or placeholders that nothing compares or looks up: the tests check what a
+              message says by its key phrases and placeholders, not word by word
     strict    zip(..., strict=True) made lenient: the lengths always agree, strict only turns a
               future mistake into an error
     reshape   reshape(-1) made reshape(-2): NumPy reads any negative size as "the rest"
@@ -79,16 +80,17 @@ COMPARED = {"==", "!=", "in", "[", "not"}
 
 
 def only_words_changed(removed: list[str], added: list[str]) -> bool:
-    """True where the lines differ only in the text of strings that are not compared, looked
-    up or used as keys (`kind == "f"` made "F" changes what the code does; a message does not)."""
+    """True where the lines differ only in the text of prose strings (with spaces or
+    placeholders) that are not compared, looked up or used as keys: `kind == "f"` made "F",
+    or `hasattr(x, "dtype")` made "XXdtypeXX", changes what the code does; a message does not."""
     before, after = tokens_of(removed), tokens_of(added)
     if not removed or len(before) != len(after):
         return False
     for i, ((kind, text), (_, new_text)) in enumerate(zip(before, after, strict=True)):
         if text == new_text:
             continue
-        if kind != tokenize.STRING:
-            return False
+        if kind != tokenize.STRING or not re.search(r"\s|\{", text):
+            return False  # a word without spaces is a name the code may look up
         neighbours = {before[j][1] for j in (i - 1, i + 1) if 0 <= j < len(before)}
         if neighbours & COMPARED:
             return False
