@@ -378,6 +378,7 @@ def test_learning_rate_too_low(batch):
     report = examine(LearnerNet(784, 100, 10), x, T, learning_rate=1e-5)
     (finding,) = report.by_code("learning-rate-too-low")
     assert finding.severity == WARNING and finding.evidence["larger"] == pytest.approx(1e-3)
+    assert finding.subject == "learning_rate"  # the setting to change, by its name
     good = examine(LearnerNet(784, 100, 10), x, T, learning_rate=0.1)
     assert not good.codes & {"learning-rate-too-high", "learning-rate-too-low"}
 
