@@ -162,6 +162,14 @@ def test_too_large_init_is_named_with_the_recommended_std(batch):
     assert_clean(examine(LearnerNet(784, 100, 10, XAVIER), x, T), "init-too-large")
 
 
+def test_small_weights_are_named_small_not_their_gradients_exploding(batch):
+    """Gradients are judged against the weights' size, but never a size below the
+    recommended scale: 0.001 is the init's problem, not an exploding gradient's."""
+    x, _, T = batch
+    report = examine(LearnerNet(784, 100, 10, 0.001), x, T, learning_rate=0.1)
+    assert report.codes == {"init-too-small"}, report.render()
+
+
 def test_zero_init_is_an_error_a_deep_small_init_a_warning(batch):
     x, _, T = batch
     zero = examine(ZeroInit(784, 100, 10), x, T)
