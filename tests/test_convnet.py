@@ -229,7 +229,7 @@ def test_config_rebuilds_the_same_network():
 
 
 def test_simple_conv_net_takes_dropout_after_its_hidden_layer_and_keeps_it_in_its_config():
-    net = SimpleConvNet(hidden_size=8, dropout=0.3, seed=2)
+    net = SimpleConvNet(input_dim=(1, 12, 12), hidden_size=8, dropout=0.3, seed=2)
     names = ["Conv1", "Relu1", "Pool1", "Affine1", "Relu2", "Dropout1", "Affine2"]
     assert list(net.layers.keys()) == names
     assert list(SimpleConvNet(hidden_size=8).layers.keys())[-2:] == ["Relu2", "Affine2"]
@@ -237,7 +237,7 @@ def test_simple_conv_net_takes_dropout_after_its_hidden_layer_and_keeps_it_in_it
     assert again.dropout == 0.3 and list(again.layers.keys()) == names
     older = {k: v for k, v in SimpleConvNet(hidden_size=8).config().items() if k != "dropout"}
     assert network_from_config(older).dropout == 0.0  # a file from before the argument
-    x = np.random.default_rng(0).random((4, 1, 28, 28))
+    x = np.random.default_rng(0).random((4, 1, 12, 12))
     with net.frozen():  # same masks for both: the dropout layer's backward is the forward's
         numeric = net.numerical_gradient(x[:2], np.array([1, 2]))
         analytic = net.gradient(x[:2], np.array([1, 2]))
