@@ -2,8 +2,9 @@
 
 mutmut (configured in pyproject.toml) writes each mutated module under mutants/ beside a .meta
 file with every mutant's exit code: 1 killed (a test failed), 0 survived, 33 no test reaches it,
-36 timed out, None not run yet. This prints the score and the survivors by kind, each as the line
-it changes, so that every survivor is either killed by a new test or named here with its reason:
+36 or -24 timed out, None not run yet. This prints the score and the survivors by kind, each as
+the line it changes, so that every survivor is either killed by a new test or named here with
+its reason:
 
     wording   only the text of a message changed (XX added, case changed) in a string with
               spaces or placeholders that nothing compares or looks up: the tests check what a
@@ -34,7 +35,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 MUTANTS = Path(__file__).resolve().parents[1] / "mutants" / "src"
-KILLED, SURVIVED, NO_TESTS, TIMEOUT = 1, 0, 33, 36
+KILLED, SURVIVED, NO_TESTS = 1, 0, 33
+#: timed out: mutmut's own code, and SIGXCPU from the CPU-time limit it sets on a mutant
+TIMEOUTS = (36, -24)
 KINDS = ("wording", "strict", "reshape", "default", "placeholder", "other")
 
 
@@ -140,14 +143,15 @@ def main() -> None:
             change = f"    - {' / '.join(removed)}\n    + {' / '.join(added)}"
             survivors[kind].append(f"{shown}\n{change}")
             per_module[module][kind] += 1
-    judged = counts[KILLED] + counts[SURVIVED] + counts[TIMEOUT]
+    timed_out = sum(counts[code] for code in TIMEOUTS)
+    judged = counts[KILLED] + counts[SURVIVED] + timed_out
     print(
-        f"{sum(counts.values())} mutants: {counts[KILLED]} killed, {counts[TIMEOUT]} timed out, "
+        f"{sum(counts.values())} mutants: {counts[KILLED]} killed, {timed_out} timed out, "
         f"{counts[SURVIVED]} survived, {counts[NO_TESTS]} reached by no test, "
         f"{counts[None]} not run"
     )
     if judged:
-        score = (counts[KILLED] + counts[TIMEOUT]) / judged
+        score = (counts[KILLED] + timed_out) / judged
         print(f"score (killed or timed out, of those a test reaches): {score:.1%}")
     print()
     print(f"{'module':40s} {'killed':>7s} {'survived':>9s}  survivors by kind")
