@@ -116,8 +116,10 @@ def test_raw_pixels_are_an_error_scaled_twice_a_warning(batch):
     raw = examine(LearnerNet(784, 100, 10), x * 255, T)
     (finding,) = raw.by_code("input-not-normalized")
     assert finding.severity == ERROR and finding.evidence["max"] == 255
+    assert (finding.subject, finding.evidence["dtype"]) == ("x", "float64")
     tiny = examine(LearnerNet(784, 100, 10), x / 255, T)
-    assert tiny.severity_of("input-not-normalized") == WARNING
+    (finding,) = tiny.by_code("input-not-normalized")
+    assert (finding.severity, finding.subject, finding.variant) == (WARNING, "x", "tiny")
     assert_clean(examine(LearnerNet(784, 100, 10), x, T), "input-not-normalized")
     standardized = (x - x.mean()) / x.std()  # also a correct normalization
     assert_clean(examine(LearnerNet(784, 100, 10), standardized, T), "input-not-normalized")
@@ -132,6 +134,7 @@ def test_raw_pixels_are_an_error_scaled_twice_a_warning(batch):
         (lambda t, T: T[:50], "rows"),
         (lambda t, T: np.eye(11)[t], "columns"),
         (lambda t, T: t + 0.5, "fractional"),
+        (lambda t, T: np.where(np.arange(len(t)) == 3, np.nan, t), "non-finite"),
     ],
 )
 def test_invalid_labels_are_named(batch, make_labels, variant):
@@ -174,6 +177,7 @@ def test_zero_init_is_an_error_a_deep_small_init_a_warning(batch):
     x, _, T = batch
     zero = examine(ZeroInit(784, 100, 10), x, T)
     assert zero.severity_of("init-too-small") == ERROR
+    assert zero.by_code("init-too-small")[0].evidence["fan_in"] == 784
     deep = examine(DeepLearnerNet(weight_init_std=0.01), x, T)
     (finding,) = deep.by_code("init-too-small")
     assert finding.severity == WARNING and finding.variant == "deep"
