@@ -4,9 +4,10 @@
     OMP_NUM_THREADS=1 mutmut run --max-children 2 $(cat sample.txt)
     python tools/mutation_report.py
 
-Each group (by default: doctor/, and the nn/ modules of the conv nets) is sampled on its own,
-from its mutants in a fixed order (files sorted, names sorted within a file), so that the same
-seed and sizes name the same mutants on any machine with the same source.
+Each group (doctor/; the nn/ modules of the conv nets; the rest of nn/ with gradients/) is
+sampled on its own, from its mutants in a fixed order (files sorted, names sorted within a
+file), so that the same seed and sizes name the same mutants on any machine with the same
+source (a change to a mutated module changes its mutants, and so the sample).
 """
 
 from __future__ import annotations
@@ -21,6 +22,18 @@ MUTANTS = Path(__file__).resolve().parents[1] / "mutants" / "src" / "digitlab"
 GROUPS = {
     "doctor": (("doctor/",), 150),
     "conv": (("nn/conv.py", "nn/convnet.py", "nn/init.py", "nn/build.py", "nn/summary.py"), 60),
+    "core": (
+        (
+            "nn/base.py",
+            "nn/finite_differences.py",
+            "nn/functional.py",
+            "nn/layers.py",
+            "nn/network.py",
+            "nn/numerical.py",
+            "gradients/",
+        ),
+        100,
+    ),
 }
 
 
@@ -37,13 +50,23 @@ def mutant_names(prefixes: tuple[str, ...]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--only",
+        choices=GROUPS,
+        nargs="+",
+        default=list(GROUPS),
+        help="the groups to print "
+        "(every group is still drawn, in order, so that each one's sample stays the same)",
+    )
     args = parser.parse_args()
     if not MUTANTS.is_dir():
         raise SystemExit(f"no {MUTANTS}: run `mutmut run` once to generate the mutants")
     rng = random.Random(args.seed)
     pools = {group: mutant_names(prefixes) for group, (prefixes, _) in GROUPS.items()}
     for group, (_, size) in GROUPS.items():
-        print("\n".join(rng.sample(pools[group], min(size, len(pools[group])))))
+        drawn = rng.sample(pools[group], min(size, len(pools[group])))
+        if group in args.only:
+            print("\n".join(drawn))
 
 
 if __name__ == "__main__":
