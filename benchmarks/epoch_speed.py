@@ -142,6 +142,7 @@ def run_book(x: np.ndarray, t: np.ndarray, seed: int) -> dict:
 
 
 def run_lean(x: np.ndarray, t: np.ndarray, seed: int) -> dict:
+    from book_style import BookTwoLayerNet, softmax
     from lean_step import train_epoch_lean
 
     warmup = np.arange(WARMUP_STEPS * BATCH_SIZE)
@@ -151,10 +152,8 @@ def run_lean(x: np.ndarray, t: np.ndarray, seed: int) -> dict:
     start = time.perf_counter()
     train_epoch_lean(params, x, t, order, BATCH_SIZE, LR)
     seconds = time.perf_counter() - start
-    hidden = np.maximum(x[:CHECK_IMAGES] @ params["W1"] + params["b1"], 0)
-    scores = hidden @ params["W2"] + params["b2"]
-    probs = np.exp(scores - scores.max(axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
+    trained = BookTwoLayerNet(params["W1"], params["b1"], params["W2"], params["b2"])
+    probs = softmax(trained.predict(x[:CHECK_IMAGES]))  # the check as the book-style peer's
     return {
         "seconds": seconds,
         "rss_before_mb": rss_before,
