@@ -114,7 +114,7 @@ def plot_mistakes(
     captioned 'true → predicted' and the network's confidence in its wrong answer."""
     caption = 8  # blank pixels above each image for its caption
     mosaic, _rows, columns = _mosaic(images.astype(float), columns=columns, above=caption)
-    cell_height, cell_width = images.shape[1] + 1 + caption, images.shape[2] + 1
+    h, w = images.shape[1:]
     width = columns * 1.05
     # one image with the captions drawn on it, not an axes per digit: laying out a hundred
     # titled axes took seconds
@@ -124,10 +124,10 @@ def plot_mistakes(
     ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=255, interpolation="nearest")
     ax.set_axis_off()
     for k, (t, p, c) in enumerate(zip(true, predicted, confidence, strict=True)):
-        row, column = divmod(k, columns)
+        top, left = _tile_corner(k, columns, h, w, caption)
         ax.text(
-            column * cell_width + (cell_width - 2) / 2,
-            row * cell_height + caption - 1,
+            left + (w - 1) / 2,
+            top - 1,
             f"{classes[t]}→{classes[p]} {c:.0%}",
             ha="center",
             va="bottom",
@@ -184,13 +184,17 @@ def _mosaic(
     count, h, w = tiles.shape
     columns = columns or int(np.ceil(np.sqrt(count)))
     rows = max(1, -(-count // columns))
-    cell_h = h + 1 + above
-    mosaic = np.full((rows * cell_h - 1, columns * (w + 1) - 1), gap)
+    mosaic = np.full((rows * (h + 1 + above) - 1, columns * (w + 1) - 1), gap)
     for k in range(count):
-        r, c = divmod(k, columns)
-        top = r * cell_h + above
-        mosaic[top : top + h, c * (w + 1) : c * (w + 1) + w] = tiles[k]
+        top, left = _tile_corner(k, columns, h, w, above)
+        mosaic[top : top + h, left : left + w] = tiles[k]
     return mosaic, rows, columns
+
+
+def _tile_corner(k: int, columns: int, h: int, w: int, above: int = 0) -> tuple[int, int]:
+    """(top, left) pixel of tile k in `_mosaic`'s layout."""
+    row, column = divmod(k, columns)
+    return row * (h + 1 + above) + above, column * (w + 1)
 
 
 def plot_feature_maps(image: np.ndarray, maps: np.ndarray, label: str, path: str | Path) -> Path:
