@@ -203,8 +203,12 @@ def test_a_study_is_joined_only_with_the_same_settings(training_data, tmp_path):
                storage=storage)  # fmt: skip
 
 
-SEARCH = ["-m", "digitlab", "search", "--epochs", "2", "--subset", "4000", "--hidden", "200"]
+#: a search as a command, its trials small: what these tests prove is about trials, not learning
+SEARCH = ["-m", "digitlab", "search", "--epochs", "1", "--subset", "2000", "--hidden", "50"]
 SEARCH += ["--weight-decay", "0", "--dropout", "0", "--no-progress"]
+#: trials long enough (a few tenths of a second) for a kill to land between the second's end
+#: and the last one's
+KILLABLE = ["--epochs", "2", "--hidden", "100", "--trials", "6"]
 
 
 def test_a_search_killed_mid_way_resumes_losing_and_redoing_nothing(tmp_path, capsys):
@@ -214,7 +218,7 @@ def test_a_search_killed_mid_way_resumes_losing_and_redoing_nothing(tmp_path, ca
 
     optuna = optuna_module()
     out = tmp_path / "search"
-    command = [sys.executable, *SEARCH, "--trials", "8", "--out", str(out)]
+    command = [sys.executable, *SEARCH, *KILLABLE, "--out", str(out)]
     with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
         deadline = time.monotonic() + 120
         before = []
@@ -226,16 +230,32 @@ def test_a_search_killed_mid_way_resumes_losing_and_redoing_nothing(tmp_path, ca
                 )
                 before = finished_trials(study)
         process.send_signal(signal.SIGKILL)
-    assert 2 <= len(before) < 8, "the search ended before it could be killed"
+    assert 2 <= len(before) < 6, "the search ended before it could be killed"
     assert main(["search", "--resume", str(out), "--no-progress"]) == 0
-    assert "8 trials of 2 epochs on 4,000 training images" in capsys.readouterr().out
+    assert "6 trials of 2 epochs on 2,000 training images" in capsys.readouterr().out
     study = optuna.load_study(storage=open_storage(out / "study.log"), study_name="digitlab-search")
     after = finished_trials(study)
-    assert len(after) == 8 and len({t.number for t in after}) == 8
+    assert len(after) == 6 and len({t.number for t in after}) == 6
     kept = {t.number: t.user_attrs for t in after}
     assert all(kept[t.number] == t.user_attrs for t in before)  # not run again, not lost
     saved = json.loads((out / "search.json").read_text())
-    assert len(saved["trials"]) == 8
+    assert len(saved["trials"]) == 6
+
+
+def test_resume_releases_the_journal_lock_a_killed_search_left(tmp_path):
+    """A search killed while it wrote leaves its journal's lock behind. Resuming (its processes
+    are gone) releases it, where Optuna would wait 30 s first; a search that joins live workers
+    leaves it to them."""
+    from digitlab.workflows.study import open_storage
+
+    journal = tmp_path / "study.log"
+    lock = tmp_path / "study.log.lock"  # Optuna's lock: a symbolic link beside the journal
+    lock.symlink_to(journal)
+    open_storage(journal)
+    assert lock.is_symlink()
+    open_storage(journal, resume=True)
+    assert not lock.is_symlink()
+    open_storage(journal, resume=True)  # no lock: nothing to release, no error
 
 
 def test_resume_refuses_settings_it_would_ignore(tmp_path, capsys):

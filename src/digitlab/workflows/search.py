@@ -349,7 +349,7 @@ class _Plan:
                 min_resource=1, max_resource=self.base.epochs
             ),
         }[self.pruner]
-        storage = None if self.storage is None else study.open_storage(self.storage)
+        storage = None if self.storage is None else study.open_storage(self.storage, resume=resume)
         if storage is None:
             storage = optuna.storages.InMemoryStorage()
         return study.open_study(

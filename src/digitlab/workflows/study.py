@@ -16,6 +16,7 @@ running as failed and queues as many again: every finished trial stays, none is 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -46,15 +47,23 @@ def optuna_module():
     return optuna
 
 
-def open_storage(storage: str | Path):
-    """An Optuna storage: a database URL as it is, else the path of a journal file."""
+def open_storage(storage: str | Path, *, resume: bool = False):
+    """An Optuna storage: a database URL as it is, else the path of a journal file.
+
+    resume: the processes that used the storage are gone. A journal file's lock that one of them
+    held when it was killed is then stale: it is released here, where Optuna would wait out its
+    30 s grace period before taking it over, with nothing said."""
     optuna = optuna_module()
     text = str(storage)
     if "://" in text:
         return _database(optuna, text)
-    from optuna.storages.journal import JournalFileBackend
+    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 
-    return optuna.storages.JournalStorage(JournalFileBackend(text))
+    lock = JournalFileSymlinkLock(text)
+    if resume:
+        with contextlib.suppress(RuntimeError):  # Optuna's word for "there was no lock"
+            lock.release()
+    return optuna.storages.JournalStorage(JournalFileBackend(text, lock_obj=lock))
 
 
 def _database(optuna, url: str):
