@@ -102,7 +102,7 @@ def test_notebook_4_the_conv_net_and_its_way_out():
     assert "<td>Conv1 (Convolution)</td><td>(30, 24, 24)</td>" in _text(cells[0])
     assert "verdict: backpropagation is correct." in _text(cells[1])
     accuracy = float(re.search(r"2,000 images: ([\d.]+)%", _text(cells[2])).group(1))
-    assert accuracy > 80  # chance: 10%
+    assert accuracy > 80  # chance: 10%; measured 86.1%
     assert "image/png" in str(cells[3].outputs)
     difference = float(re.search(r"from digitlab: (\S+)", _text(cells[4])).group(1))
     assert difference < 1e-5
