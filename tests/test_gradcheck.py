@@ -417,6 +417,43 @@ def test_a_gradient_that_is_no_dict_or_lacks_a_key_is_named(one_hot_batch):
     assert row.split()[2:5] == ["0", "-", "-"]
 
 
+class TransposedW2(SpelledNet):
+    def gradient(self, x, t):
+        grads = super().gradient(x, t)
+        grads["dW2"] = grads["dW2"].T
+        return grads
+
+
+class WithAnEmptyTensor(SpelledNet):
+    """A parameter with no entries (a layer of width 0): nothing to compare, nothing to fail."""
+
+    def __init__(self):
+        super().__init__()
+        self.params["empty"] = np.zeros((0, 10))
+
+    def gradient(self, x, t):
+        return {**super().gradient(x, t), "dempty": np.zeros((0, 10))}
+
+
+def test_a_gradient_of_the_wrong_shape_or_of_no_entries(one_hot_batch):
+    x, t = one_hot_batch
+    transposed = check(TransposedW2(), x, t, lang="en")
+    assert transposed.wrong == ["W2"]
+    assert transposed["W2"].problem_text() == "gradient has shape (10, 30)"
+    empty = check(WithAnEmptyTensor(), x, t, lang="en")["empty"]
+    assert empty.checked == 0 and empty.worst_index is None and empty.worst_numerical is None
+
+
+def test_the_same_seed_samples_the_same_coordinates(one_hot_batch):
+    x, t = one_hot_batch
+
+    def sampled(seed):
+        result = check(SpelledNet(), x, t, coordinates=3, seed=seed)
+        return [result[name].worst_index for name in ("W1", "b1", "W2")]
+
+    assert sampled(4) == sampled(4) != sampled(5)
+
+
 # -- the table in Chinese --------------------------------------------------------------------
 
 #: English words of the table that must not appear in its Chinese version
@@ -657,6 +694,33 @@ def test_a_backward_that_returns_nothing_is_named(layer_input):
     result = check_layer(NoInputGradient(), layer_input, lang="en")
     assert result.wrong == ["x"]
     assert result["x"].problem_text() == "backward() returned NoneType, not an array"
+
+
+def test_a_difference_as_large_as_the_noise_is_within_it():
+    """relative_error is 0 where |analytic - numerical| is within the noise, its edge included,
+    and CS231n's |a - n| / (|a| + |n|) beyond it."""
+    from digitlab.gradients.check import relative_error
+
+    errors = relative_error(np.array([1.0, 1.0]), np.array([1.5, 1.75]), noise=0.5)
+    assert errors.tolist() == [0.0, 0.75 / 2.75]
+
+
+class SlottedSigmoid:
+    """A learner's layer with __slots__: no __dict__ to look for parameters in."""
+
+    __slots__ = ("out",)
+
+    def forward(self, x):
+        self.out = 1 / (1 + np.exp(-x))
+        return self.out
+
+    def backward(self, dout):
+        return dout * self.out * (1 - self.out)
+
+
+def test_a_layer_without_a_dict_is_checked_for_its_input_gradient(layer_input):
+    result = check_layer(SlottedSigmoid(), layer_input, lang="en")
+    assert [c.name for c in result.tensors] == ["x"] and result.wrong == []
 
 
 # -- digitlab gradcheck MODULE:FACTORY --------------------------------------------------------

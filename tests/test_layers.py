@@ -82,6 +82,16 @@ def test_leaky_relu_backward_with_a_large_slope():
     assert_backward_matches_finite_differences(LeakyReLU(0.3), away_from_zero((6, 5)))
 
 
+@pytest.mark.parametrize(
+    "layer", [Sigmoid(), Tanh(), ReLU(), LeakyReLU(), LeakyReLU(0.3)], ids=repr
+)
+def test_elementwise_computes_what_forward_does(layer):
+    """The layer protocol's `elementwise`, which the fast finite differences apply to rows
+    without a forward call, is the layer's own function (a leaky ReLU's slope included)."""
+    x = away_from_zero((6, 5))
+    np.testing.assert_allclose(layer.elementwise(x), layer.forward(x), rtol=1e-15)
+
+
 def test_dropout_backward_with_a_fixed_mask():
     layer = Dropout(0.4, np.random.default_rng(0))
     assert_backward_matches_finite_differences(layer, away_from_zero((8, 6)))

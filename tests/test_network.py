@@ -227,6 +227,18 @@ def test_a_batch_too_large_for_the_memory_is_refused_at_the_boundary(monkeypatch
         network.check_batch_memory([784, 100, 10], 1_000, np.float32)
 
 
+def test_weights_too_many_for_the_memory_are_refused_at_the_boundary(monkeypatch):
+    from digitlab.nn import network
+
+    # 79,510 weights of 784-100-10 in float64, each kept TRAINING_COPIES times
+    needed = 79_510 * 8 * network.TRAINING_COPIES
+    monkeypatch.setattr(network, "physical_memory", lambda: needed)
+    network.check_parameter_memory(79_510, "layers 784-100-10", np.float64)  # exactly fits
+    monkeypatch.setattr(network, "physical_memory", lambda: needed - 1)
+    with pytest.raises(ConfigError, match=r"layers 784-100-10 make 79,510 weights"):
+        network.check_parameter_memory(79_510, "layers 784-100-10", np.float64)
+
+
 def test_activations_are_eval_mode_so_no_row_depends_on_the_others():
     # BatchNorm in training mode would normalize by the batch's statistics: each sample's
     # activations would change with the samples beside it
@@ -245,3 +257,18 @@ def test_astype_gives_a_copy_in_the_dtype_asked_for():
     assert all(p.dtype == np.float32 for p in single.params.values())
     np.testing.assert_allclose(single.params["W1"], net.params["W1"], rtol=1e-7)
     assert net.dtype == np.float64  # the original is left as it was
+
+
+def test_labels_stored_as_whole_floats_count_as_class_indices():
+    net = TwoLayerNet(6, 5, 3, seed=0)
+    x = np.random.default_rng(0).random((4, 6))
+    labels = np.array([0, 2, 1, 2])
+    assert net.loss(x, labels.astype(np.float64)) == net.loss(x, labels)
+
+
+@pytest.mark.parametrize(("label", "named"), [(2.5, "2.5"), (np.nan, "nan"), (np.inf, "inf")])
+def test_a_label_that_is_no_whole_number_is_named(label, named):
+    net = TwoLayerNet(6, 5, 3, seed=0)
+    x = np.random.default_rng(0).random((4, 6))
+    with pytest.raises(DataError, match=rf"not whole numbers \(e\.g\. {named}\)"):
+        net.loss(x, np.array([0.0, 1.0, label, 2.0]))
