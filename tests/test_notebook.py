@@ -65,7 +65,9 @@ def test_a_history_shows_its_curves_and_plots_them(mnist_10k_inputs):
     history = Trainer(TwoLayerNet(784, 20, 10), SGD(0.5), epochs=2, log=None).fit(x, t)
     figure = history.plot()
     assert isinstance(figure, Figure) and len(figure.axes) == 2
-    assert [len(line.get_xdata()) for line in figure.axes[0].lines] == [10, 10]  # 2 x 5 steps
+    per_step, mean, epoch_end = figure.axes[0].lines
+    assert len(per_step.get_xdata()) == len(mean.get_xdata()) == 10  # 2 epochs x 5 steps
+    assert list(epoch_end.get_xdata()) == [5, 5]  # where the first epoch ends
     page = history._repr_html_()
     assert "History(2 epochs, 10 steps" in page and PNG in page
 

@@ -15,42 +15,14 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from digitlab.train.curves import smooth
+from digitlab.train.curves import history_figure
 
 DPI = 100
 
 
 def plot_training(history, path: str | Path) -> Path:
-    """Loss per step (raw and smoothed) beside train/test accuracy per epoch."""
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
-    loss_ax, acc_ax = fig.subplots(1, 2)
-    steps = np.arange(1, len(history.loss) + 1)
-    loss = np.asarray(history.loss, dtype=float)
-    finite = np.isfinite(loss)
-    loss_ax.plot(steps, loss, color="tab:blue", alpha=0.25, linewidth=0.8, label="per step")
-    window = max(1, history.steps_per_epoch // 10)
-    if finite.all() and len(loss):
-        loss_ax.plot(steps, smooth(loss, window), color="tab:blue", label=f"mean of {window}")
-    per_epoch = max(1, history.steps_per_epoch)
-    for epoch in range(1, history.epochs):
-        loss_ax.axvline(epoch * per_epoch, color="0.85", linewidth=0.6, zorder=0)
-    loss_ax.set(xlabel="step (mini-batch)", ylabel="loss (cross-entropy)", title="Training loss")
-    if finite.any():
-        loss_ax.set_ylim(0, max(float(np.percentile(loss[finite], 99.5)) * 1.05, 1e-3))
-    loss_ax.grid(alpha=0.3)
-    loss_ax.legend(loc="upper right")
-
-    epochs = np.arange(1, history.epochs + 1)
-    acc_ax.plot(epochs, history.train_acc, marker="o", label="train")
-    if history.test_acc:
-        acc_ax.plot(epochs, history.test_acc, marker="s", linestyle="--", label="test")
-    low = min([*history.train_acc, *history.test_acc, 0.9])
-    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy per epoch")
-    acc_ax.set_ylim(max(0.0, low - 0.05), 1.0)
-    acc_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    acc_ax.grid(alpha=0.3)
-    acc_ax.legend(loc="lower right")
-    fig.savefig(path, dpi=DPI)
+    """Loss per step (raw and smoothed) beside accuracy per epoch: `History.plot`'s figure."""
+    history_figure(history).savefig(path, dpi=DPI)
     return Path(path)
 
 

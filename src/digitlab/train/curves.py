@@ -36,17 +36,30 @@ def history_figure(history) -> Figure:
 
 
 def draw_loss(ax, history) -> None:
+    """The loss of every step, light, under its moving average over a tenth of an epoch (drawn
+    only when every loss is finite: one NaN of a diverged run would blank the rest of it), a
+    thin line where each epoch ends, and the y axis cut at the 99.5th percentile, so that the
+    first steps' losses do not flatten the rest."""
     steps = np.arange(1, len(history.loss) + 1)
-    ax.plot(steps, history.loss, color="tab:blue", alpha=0.3, linewidth=0.8, label="per step")
+    loss = np.asarray(history.loss, dtype=float)
+    finite = np.isfinite(loss)
+    ax.plot(steps, loss, color="tab:blue", alpha=0.25, linewidth=0.8, label="per step")
     window = max(1, history.steps_per_epoch // 10)
-    ax.plot(steps, smooth(history.loss, window), color="tab:blue", label=f"mean of {window}")
+    if finite.all() and len(loss):
+        ax.plot(steps, smooth(loss, window), color="tab:blue", label=f"mean of {window}")
+    per_epoch = max(1, history.steps_per_epoch)
+    for epoch in range(1, history.epochs):
+        ax.axvline(epoch * per_epoch, color="0.85", linewidth=0.6, zorder=0)
     ax.set(xlabel="step (mini-batch)", ylabel="loss (cross-entropy)", title="Training loss")
-    ax.set_ylim(bottom=0)
+    if finite.any():
+        ax.set_ylim(0, max(float(np.percentile(loss[finite], 99.5)) * 1.05, 1e-3))
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper right")
 
 
 def draw_accuracy(ax, history) -> None:
+    """Train, test and validation accuracy per epoch, the y axis from a little below the lowest
+    (at most 0.85) to 1: the last points of a run above 95% stay apart."""
     from matplotlib.ticker import MaxNLocator
 
     epochs = np.arange(1, history.epochs + 1)
@@ -55,7 +68,9 @@ def draw_accuracy(ax, history) -> None:
         ax.plot(epochs, history.test_acc, marker="s", linestyle="--", label="test")
     if history.val_acc:
         ax.plot(epochs, history.val_acc, marker="^", linestyle=":", label="validation")
-    ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0, 1))
+    low = min([*history.train_acc, *history.test_acc, *history.val_acc, 0.9])
+    ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy per epoch")
+    ax.set_ylim(max(0.0, low - 0.05), 1.0)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
