@@ -830,6 +830,10 @@ class Raises(TwoLayerNet):
 class NoFiniteLoss(TwoLayerNet):
     def loss(self, x, t):
         return np.array([1.0, 2.0])
+
+
+def broken_layer():
+    raise RuntimeError("no weights yet")
 '''
 
 
@@ -898,6 +902,10 @@ def test_cli_checks_a_layer_class_or_a_function_that_makes_one(tmp_path, capsys)
         (
             "{path}:NoLoss --layer-input 2,3",
             "NoLoss gives a NoLoss without `forward(x)` and `backward(dout)`",
+        ),
+        (
+            "{path}:broken_layer --layer-input 2,3",
+            "broken_layer() raised RuntimeError: no weights yet (at mynet.py:",
         ),
     ],
 )

@@ -254,7 +254,7 @@ def _is_layer(maker) -> bool:
 def _make_layer(maker, factory: str):
     """The layer FACTORY names: the object itself, or what the class or function returns when
     called without arguments."""
-    from digitlab.doctor.loader import exception_text, raised_at
+    from digitlab.doctor.loader import call_factory
     from digitlab.errors import LearnerCodeError
 
     if inspect.isclass(maker) or inspect.isfunction(maker):
@@ -272,14 +272,7 @@ def _make_layer(maker, factory: str):
                     "FILE:make --layer-input N,D`."
                 ).format(factory=factory, names=", ".join(required))
             )
-        try:
-            layer = maker()
-        except (Exception, SystemExit) as exc:
-            raise LearnerCodeError(
-                _("{factory}() raised {error} (at {where}).").format(
-                    factory=factory, error=exception_text(exc), where=raised_at(exc) or "?"
-                )
-            ) from None
+        layer = call_factory(maker, factory)
     else:
         layer = maker
     if not (

@@ -111,15 +111,9 @@ def make_network(module_name: str, loaded, factory: str, input_size: int, output
     if hasattr(maker, "params") and not inspect.isclass(maker):
         network = maker
     elif callable(maker):
-        kwargs = _book_arguments(maker, factory, input_size, output_size)
-        try:
-            network = maker(**kwargs)
-        except (Exception, SystemExit) as exc:
-            raise LearnerCodeError(
-                _("{factory}() raised {error} (at {where}).").format(
-                    factory=factory, error=exception_text(exc), where=raised_at(exc) or "?"
-                )
-            ) from None
+        network = call_factory(
+            maker, factory, **_book_arguments(maker, factory, input_size, output_size)
+        )
     else:
         raise LearnerCodeError(
             _("{factory} in {module} is neither a class, a function nor a network.").format(
@@ -135,6 +129,19 @@ def make_network(module_name: str, loaded, factory: str, input_size: int, output
             ).format(factory=factory, kind=type(network).__name__)
         )
     return network
+
+
+def call_factory(maker, factory: str, **kwargs):
+    """maker(**kwargs), the learner's class or function named `factory`; whatever it raises
+    (an exit too) becomes a LearnerCodeError that names it and the line it failed at."""
+    try:
+        return maker(**kwargs)
+    except (Exception, SystemExit) as exc:
+        raise LearnerCodeError(
+            _("{factory}() raised {error} (at {where}).").format(
+                factory=factory, error=exception_text(exc), where=raised_at(exc) or "?"
+            )
+        ) from None
 
 
 def _book_arguments(maker, factory: str, input_size: int, output_size: int) -> dict:
