@@ -588,3 +588,22 @@ def test_findings_as_json_for_the_run_report(batch, tmp_path):
     assert data == report.to_dicts()
     assert {"code", "severity", "message", "fix", "subject", "evidence"} <= data[0].keys()
     assert data[0]["code"] == "input-not-normalized" and "原始像素" in data[0]["message"]
+
+
+def test_a_findings_numbers_are_plain_python_numbers():
+    """NumPy's integers stay integers (255, not 255.0; 12,000 written with its comma), so that
+    the evidence reads and serializes as the learner's numbers."""
+    from digitlab.doctor.findings import make_finding
+
+    finding = make_finding(
+        "input-not-normalized",
+        ERROR,
+        "x",
+        "raw",
+        max=np.uint8(255),
+        samples=np.int64(12_000),
+        flagged=np.bool_(True),
+        mean=np.float32(0.5),
+    )
+    assert finding.evidence == {"max": 255, "samples": 12_000, "flagged": 1, "mean": 0.5}
+    assert [type(v) for v in finding.evidence.values()] == [int, int, int, float]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -209,6 +210,26 @@ def test_nothing_is_written_and_the_process_is_restored(reports, shared_data, ga
     assert "two_layer_net" not in sys.modules and "common.layers" not in sys.modules
 
 
+def test_numpys_error_handling_and_the_random_state_a_program_changes_are_put_back(tmp_path):
+    program = tmp_path / "settings.py"
+    program.write_text(
+        "import random\n\nimport numpy as np\n\n"
+        "np.seterr(all='ignore')\nnp.seterrcall(print)\nrandom.seed(5)\n"
+    )
+
+    def callers_own(kind, flag):  # the caller's own np.seterrcall, kept
+        raise AssertionError(kind)
+
+    previous = np.seterrcall(callers_own)
+    try:
+        err, state = np.geterr(), random.getstate()
+        examine_program(program, steps=2, seconds=5)
+        assert np.geterrcall() is callers_own
+        assert np.geterr() == err and random.getstate() == state
+    finally:
+        np.seterrcall(previous)
+
+
 def test_the_budget_of_steps_is_kept(reports, shared_data):
     case = BY_NAME["ok_globals"]
     report = examine_program(case.path, case.argv(shared_data / "mnist-10k"), steps=3)
@@ -389,3 +410,31 @@ def test_cli_gradcheck_program(shared_data):
     missing = _doctor("gradcheck", "no_such_program.py", cwd=case.directory)
     assert missing.returncode == 1
     assert "no such file" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_arrays_in_scope_are_named_as_the_learner_writes_them():
+    """Globals, a dict's entries and an object's attributes, one level down; names with two
+    leading underscores (Python's own, and a class's mangled private ones) are not weights."""
+    from types import SimpleNamespace
+
+    from digitlab.doctor.program.scope import arrays_in_scope
+
+    w, b, cached = np.ones((3, 2)), np.zeros(2), np.ones(4)
+    network = SimpleNamespace(params={"W1": w}, b1=b)
+    network.__cache__ = cached
+    found = arrays_in_scope([], {"net": network, "__hidden__": cached, "labels": np.arange(3)})
+    assert set(found) == {"net.params['W1']", "net.b1", "labels"}
+    assert found["net.params['W1']"] is w
+
+
+def test_one_samples_target_as_a_per_sample_loop_holds_it():
+    """A label (a Python or NumPy integer, or a one-element integer array as y[i:i+1] gives),
+    or a row of one float per class; anything else is no target."""
+    from digitlab.doctor.program.tracer import _sample_target
+
+    assert _sample_target(np.array([7]), 10) == 7 and type(_sample_target(np.array([7]), 10)) is int
+    assert _sample_target(np.int64(3), 10) == 3 and _sample_target(10, 10) == 10  # 1-based too
+    row = _sample_target(np.eye(10)[4].reshape(10, 1), 10)
+    assert row.shape == (10,) and row.dtype == np.float64 and row.argmax() == 4
+    for no_target in (np.array([7.0]), True, 11, -1, np.arange(3), "7"):
+        assert _sample_target(no_target, 10) is None
