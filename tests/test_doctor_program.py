@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -438,3 +439,47 @@ def test_one_samples_target_as_a_per_sample_loop_holds_it():
     assert row.shape == (10,) and row.dtype == np.float64 and row.argmax() == 4
     for no_target in (np.array([7.0]), True, 11, -1, np.arange(3), "7"):
         assert _sample_target(no_target, 10) is None
+
+
+class _Probed:
+    """A learner's network object, as _predictions probes it: params and predict(x)."""
+
+    def __init__(self, rows: int, fails: bool = False):
+        self.params = {"W1": np.ones((rows, 3)), "b1": np.zeros(3)}
+        self.fails = fails
+
+    def predict(self, x):
+        if self.fails:
+            raise ValueError("not yet trained")
+        return x @ self.params["W1"]
+
+
+class _ClassLevel:
+    """A class with class-level params and a static predict: a class, not a network object."""
+
+    params: ClassVar[dict] = {"W1": np.ones((4, 3))}
+    predict = staticmethod(lambda x: x)
+
+
+def test_every_network_object_is_probed_on_the_first_input_it_fits():
+    """predict(x) of each object with params and predict (not of a class), on the first array
+    of many rows that its first layer takes (200 rows at most); one that raises is left out."""
+    from digitlab.doctor.program.tracer import _predictions
+
+    namespace = {
+        "net": _Probed(4),
+        "other": _Probed(5),
+        "broken": _Probed(4, fails=True),
+        "Network": _Probed,
+        "Static": _ClassLevel,
+    }
+    arrays = {
+        "one_row": np.ones((1, 4)),
+        "x4": np.ones((300, 4)),
+        "x5": np.full((10, 5), 2.0),
+        "x4_again": np.ones((20, 4)),
+    }
+    found = _predictions(namespace, arrays)
+    assert set(found) == {"net.predict(x4)", "x4[:200]", "other.predict(x5)", "x5[:200]"}
+    assert found["x4[:200]"].shape == (200, 4) and np.all(found["net.predict(x4)"] == 4.0)
+    assert found["other.predict(x5)"].shape == (10, 3) and np.all(found["other.predict(x5)"] == 10)
