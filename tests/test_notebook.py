@@ -2,6 +2,7 @@
 curves and the images, every text escaped; and the plain-text twins IPython prints."""
 
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 
 from digitlab import SGD, SimpleConvNet, Trainer, TwoLayerNet
@@ -70,6 +71,30 @@ def test_a_history_shows_its_curves_and_plots_them(mnist_10k_inputs):
     assert list(epoch_end.get_xdata()) == [5, 5]  # where the first epoch ends
     page = history._repr_html_()
     assert "History(2 epochs, 10 steps" in page and PNG in page
+
+
+def test_a_diverged_history_still_plots_with_axes_fitted_to_its_numbers():
+    """One NaN step: the per-step losses are drawn, the moving average (NaN from there on) is
+    not; the loss axis ends just above the 99.5th percentile of the finite losses, and the
+    accuracy axis starts 0.05 below the lowest accuracy (validation's here)."""
+    from digitlab.train import History
+
+    losses = [2.3] + [1.0] * 198 + [float("nan")]
+    history = History(
+        loss=losses,
+        epoch_loss=[1.5, float("nan")],
+        train_acc=[0.80, 0.85],
+        test_acc=[0.79, 0.84],
+        val_acc=[0.60, 0.70],
+        steps_per_epoch=100,
+        seconds=[0.1, 0.1],
+    )
+    loss_axes, accuracy_axes = history.plot().axes
+    per_step, epoch_end = loss_axes.lines  # no moving average
+    assert per_step.get_label() == "per step" and list(epoch_end.get_xdata()) == [100, 100]
+    assert loss_axes.get_ylim() == pytest.approx((0, np.percentile(losses[:-1], 99.5) * 1.05))
+    assert [line.get_label() for line in accuracy_axes.lines] == ["train", "test", "validation"]
+    assert accuracy_axes.get_ylim() == pytest.approx((0.55, 1.0))
 
 
 def test_a_network_shows_its_summary_in_english_and_chinese():
