@@ -206,8 +206,8 @@ def test_a_study_is_joined_only_with_the_same_settings(training_data, tmp_path):
 #: a search as a command, its trials small: what these tests prove is about trials, not learning
 SEARCH = ["-m", "digitlab", "search", "--epochs", "1", "--subset", "2000", "--hidden", "50"]
 SEARCH += ["--weight-decay", "0", "--dropout", "0", "--no-progress"]
-#: trials long enough (a few tenths of a second) for a kill to land between the second's end
-#: and the last one's
+#: trials long enough for the kill to land between the end of the second and that of the last
+#: (four trials of margin)
 KILLABLE = ["--epochs", "2", "--hidden", "100", "--trials", "6"]
 
 
